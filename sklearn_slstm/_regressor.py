@@ -1,0 +1,382 @@
+"""StackedLSTMRegressor: parameters, input validation, fit and predict."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._training import (
+    LOSSES,
+    OPTIMIZERS,
+    SCHEDULES,
+    build_net,
+    n_validation_samples,
+    resolve_device,
+    seeded,
+)
+
+
+class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
+    """Sequence regressor built from a stack of LSTM layers.
+
+    Each row of ``X`` is a sequence. The sequence runs through one LSTM layer
+    per entry of ``hidden_layer_sizes``, each reading the full output
+    sequence of the layer below, and a linear layer maps the last step's
+    output to the targets. Training runs through a skorch
+    :class:`~skorch.NeuralNetRegressor`, kept after fitting as ``net_``.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int, default=(20, 20)
+        Units of each LSTM layer, first layer first; its length is the number
+        of layers. An int means a single layer.
+    dropout : float, default=0.0
+        Dropout probability applied to the sequence between LSTM layers
+        (never after the last one).
+    bidirectional : bool, default=False
+        Whether each LSTM layer also reads the sequence backwards, doubling
+        its output width.
+    loss : {"mae", "mse", "huber"}, default="mae"
+        Loss minimised during training: mean absolute error, mean squared
+        error, or Huber loss with ``delta=1``.
+    optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
+        The torch optimizer, with its default settings except the learning
+        rate.
+    learning_rate_init : float, default=0.01
+        Initial learning rate; with ``learning_rate="onecycle"`` the peak
+        learning rate.
+    learning_rate : {"constant", "onecycle", "cosine"}, default="onecycle"
+        Learning rate schedule, stepped after every batch over the
+        ``max_iter`` epochs of a fit:
+
+        - "constant": ``learning_rate_init`` throughout.
+        - "onecycle": warm up to ``learning_rate_init`` over the first 30% of
+          the steps, then anneal towards zero (one-cycle policy).
+        - "cosine": cosine annealing from ``learning_rate_init`` to zero.
+    batch_size : int, default=32
+        Sequences per mini-batch. Larger than the number of training samples
+        means one batch per epoch.
+    max_iter : int, default=10
+        Maximum number of epochs (passes over the training data).
+    early_stopping : bool, default=False
+        Whether to hold out ``validation_fraction`` of the training data and
+        stop when the validation loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs; the weights of the best epoch are then
+        restored. If False, training stops when the training loss stalls in
+        the same way.
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out for early stopping. Only used
+        if ``early_stopping=True``.
+    n_iter_no_change : int, default=10
+        Number of epochs without improvement by ``tol`` before training stops.
+    tol : float, default=1e-4
+        Minimum decrease of the monitored loss that counts as improvement.
+    gradient_clip : float or None, default=None
+        If given, the gradient's total norm is clipped to this value before
+        every optimizer step.
+    warm_start : bool, default=False
+        If True, ``fit`` continues from the weights of the previous fit
+        (the architecture and input shape must be unchanged) and extends
+        ``loss_curve_``; the optimizer and schedule start afresh.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, dropout and the validation
+        split. Pass an int for identical results across calls. With an int,
+        fitting leaves numpy's and torch's global random state untouched;
+        with None, the seed is drawn from numpy's global random state.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where to train and predict. "auto" uses CUDA when it is available.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra :mod:`skorch.callbacks` for the net, as instances or
+        ``(name, callback)`` tuples. They are copied at each fit, so the
+        objects passed here are never changed.
+    verbose : int, default=0
+        If positive, print a line per epoch with the losses and time.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNetRegressor
+        The fitted net; ``net_.module_`` is the torch module and
+        ``net_.history`` the training history.
+    n_features_in_ : int
+        Number of time steps of each sequence seen during :term:`fit`.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during :term:`fit`. Defined only when ``X``
+        has feature names that are all strings.
+    n_outputs_ : int
+        Number of outputs.
+    loss_curve_ : list of float
+        Training loss at the end of each epoch.
+    best_loss_ : float
+        The lowest training loss reached.
+    validation_scores_ : list of float or None
+        R^2 on the held-out validation data after each epoch; None unless
+        ``early_stopping=True``.
+    best_validation_score_ : float or None
+        The best of ``validation_scores_``; None unless
+        ``early_stopping=True``.
+    n_iter_ : int
+        Number of epochs run, across warm starts.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPRegressor : Feed-forward network regressor.
+    DampedSineGenerator : Turns wave parameters into sequences.
+
+    Notes
+    -----
+    ``X`` of shape (n_samples, n_timesteps) holds one univariate sequence per
+    row; ``X`` of shape (n_samples, n_timesteps, n_channels) holds
+    multivariate sequences. Data is converted to float32 once; predictions
+    are float64, of shape (n_samples,) when ``y`` was 1D.
+
+    Examples
+    --------
+    >>> from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
+    >>> X, y = make_damped_sine(n_samples=200, n_timesteps=20, random_state=0)
+    >>> reg = StackedLSTMRegressor(hidden_layer_sizes=(8, 8), max_iter=2,
+    ...                            random_state=0).fit(X, y)
+    >>> reg.predict(X[:3]).shape
+    (3, 5)
+    >>> len(reg.loss_curve_)
+    2
+    """
+
+    _parameter_constraints = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "bidirectional": ["boolean"],
+        "loss": [StrOptions(set(LOSSES))],
+        "optimizer": [StrOptions(set(OPTIMIZERS))],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [StrOptions(set(SCHEDULES))],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "gradient_clip": [Interval(Real, 0, None, closed="neither"), None],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "callbacks": [list, None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=(20, 20),
+        dropout=0.0,
+        bidirectional=False,
+        loss="mae",
+        optimizer="adam",
+        learning_rate_init=0.01,
+        learning_rate="onecycle",
+        batch_size=32,
+        max_iter=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        gradient_clip=None,
+        warm_start=False,
+        random_state=None,
+        device="cpu",
+        callbacks=None,
+        verbose=0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.dropout = dropout
+        self.bidirectional = bidirectional
+        self.loss = loss
+        self.optimizer = optimizer
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.gradient_clip = gradient_clip
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.device = device
+        self.callbacks = callbacks
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train the network on sequences ``X`` and targets ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or \
+                (n_samples, n_timesteps, n_channels)
+            Training sequences, one per row; 2D means one channel.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+
+        Returns
+        -------
+        self : object
+            The fitted regressor.
+        """
+        hidden_layer_sizes = self._check_hidden_layer_sizes()
+        device = resolve_device(self.device)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=np.float32,
+            allow_nd=True,
+            multi_output=True,
+            y_numeric=True,
+        )
+        sequences = self._as_sequences(X, reset=True)
+        self._y_was_1d = y.ndim == 1
+        targets = torch.from_numpy(
+            np.asarray(y, dtype=np.float32).reshape(len(y), -1)
+        )
+        self.n_outputs_ = targets.shape[1]
+        if self.early_stopping and len(X) - n_validation_samples(
+            len(X), self.validation_fraction
+        ) < 1:
+            raise ValueError(
+                f"early_stopping=True needs at least one training sample left "
+                f"after holding out validation_fraction={self.validation_fraction} "
+                f"of n_samples={len(X)}."
+            )
+
+        net = build_net(
+            n_channels=sequences.shape[2],
+            n_outputs=self.n_outputs_,
+            hidden_layer_sizes=hidden_layer_sizes,
+            dropout=self.dropout,
+            bidirectional=self.bidirectional,
+            loss=self.loss,
+            optimizer=self.optimizer,
+            learning_rate_init=self.learning_rate_init,
+            learning_rate=self.learning_rate,
+            batch_size=self.batch_size,
+            max_epochs=self.max_iter,
+            n_samples=len(sequences),
+            early_stopping=self.early_stopping,
+            validation_fraction=self.validation_fraction,
+            n_iter_no_change=self.n_iter_no_change,
+            tol=self.tol,
+            gradient_clip=self.gradient_clip,
+            callbacks=self.callbacks,
+            device=device,
+            verbose=self.verbose,
+        )
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        with seeded(seed, device):
+            net.initialize()
+            if self.warm_start and hasattr(self, "net_"):
+                self._continue_training(net)
+            net.partial_fit(sequences, targets)
+        self.net_ = net
+        self._record_history()
+        return self
+
+    def predict(self, X):
+        """Predict the targets of sequences ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or \
+                (n_samples, n_timesteps, n_channels)
+            Sequences with the shape seen during :meth:`fit`.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted values, float64; 1D when ``y`` was 1D at fit.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float32, allow_nd=True)
+        y_pred = self.net_.predict(self._as_sequences(X, reset=False))
+        y_pred = y_pred.astype(np.float64)
+        return y_pred.ravel() if self._y_was_1d else y_pred
+
+    def _check_hidden_layer_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
+        if not sizes or not all(
+            isinstance(units, Integral) and not isinstance(units, bool) and units > 0
+            for units in sizes
+        ):
+            raise ValueError(
+                "hidden_layer_sizes must be a non-empty sequence of positive "
+                f"integers, got {self.hidden_layer_sizes!r}."
+            )
+        return [int(units) for units in sizes]
+
+    def _as_sequences(self, X, *, reset):
+        """Check the sequence shape of validated ``X``; view it as a tensor."""
+        if X.ndim not in (2, 3):
+            raise ValueError(
+                "X must be 2D (n_samples, n_timesteps) or 3D (n_samples, "
+                f"n_timesteps, n_channels), got an array of shape {X.shape}."
+            )
+        if X.ndim == 2:
+            X = X[:, :, np.newaxis]
+        n_timesteps, n_channels = X.shape[1:]
+        if n_timesteps == 0 or n_channels == 0:
+            raise ValueError(
+                f"X has {n_timesteps} timesteps and {n_channels} channels "
+                f"(shape={X.shape}); each needs to be at least 1."
+            )
+        if reset:
+            self._n_channels = n_channels
+        elif n_channels != self._n_channels:
+            raise ValueError(
+                f"X has {n_channels} channels, but {type(self).__name__} was "
+                f"fitted with {self._n_channels} channels."
+            )
+        # torch cannot share memory with a read-only array (e.g. a memmap).
+        return torch.from_numpy(X if X.flags.writeable else X.copy())
+
+    def _continue_training(self, net):
+        """Start ``net`` from the weights and history of the previous fit."""
+        previous = self.net_.module_.state_dict()
+        current = net.module_.state_dict()
+        if {name: p.shape for name, p in previous.items()} != {
+            name: p.shape for name, p in current.items()
+        }:
+            raise ValueError(
+                "warm_start=True continues the previous fit, but the network "
+                "shape changed (hidden_layer_sizes, bidirectional, number of "
+                "channels or outputs); set warm_start=False to start afresh."
+            )
+        net.module_.load_state_dict(previous)
+        net.history = self.net_.history
+
+    def _record_history(self):
+        history = self.net_.history
+        self.loss_curve_ = [float(loss) for loss in history[:, "train_loss"]]
+        self.best_loss_ = min(self.loss_curve_)
+        self.n_iter_ = len(history)
+        if self.early_stopping:
+            self.validation_scores_ = [
+                float(epoch["valid_r2"]) for epoch in history if "valid_r2" in epoch
+            ]
+            self.best_validation_score_ = max(self.validation_scores_)
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.input_tags.three_d_array = True
+        return tags

@@ -1,0 +1,238 @@
+"""The skorch net that trains the module: batching, schedules and callbacks.
+
+Nothing here knows about scikit-learn estimators; the regressor hands over
+validated float32 tensors and plain settings.
+"""
+
+import contextlib
+import copy
+import math
+
+import torch
+from skorch import NeuralNetRegressor
+from skorch.callbacks import (
+    EarlyStopping,
+    EpochScoring,
+    GradientNormClipping,
+    LRScheduler,
+)
+from skorch.dataset import Dataset
+from torch import nn
+
+from ._module import StackedLSTM
+
+LOSSES = {"mae": nn.L1Loss, "mse": nn.MSELoss, "huber": nn.HuberLoss}
+
+OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "rmsprop": torch.optim.RMSprop,
+    "sgd": torch.optim.SGD,
+}
+
+SCHEDULES = {
+    "constant": None,
+    "onecycle": torch.optim.lr_scheduler.OneCycleLR,
+    "cosine": torch.optim.lr_scheduler.CosineAnnealingLR,
+}
+
+# Prediction and validation batches only bound memory: a large batch keeps the
+# per-batch Python overhead negligible.
+INFERENCE_BATCH_SIZE = 8192
+
+
+class TensorBatches:
+    """Mini-batches of a skorch ``Dataset`` of tensors, made by slicing.
+
+    Slicing whole tensors avoids the per-sample indexing and collation of a
+    ``DataLoader``. Shuffling draws one permutation per epoch from torch's
+    global generator, which the caller seeds; each batch is a copy of its
+    rows only, so an epoch never copies the whole data.
+
+    Parameters
+    ----------
+    dataset : skorch.dataset.Dataset
+        Holds the tensors ``X`` and ``y`` (``y`` may be None).
+    batch_size : int
+        Rows per batch; the last batch may be smaller.
+    shuffle : bool, default=False
+        Whether to visit the rows in a new random order each epoch.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+
+    def __len__(self):
+        return math.ceil(len(self.dataset.X) / self.batch_size)
+
+    def __iter__(self):
+        X, y = self.dataset.X, self.dataset.y
+        n_samples = len(X)
+        if self.shuffle:
+            order = torch.randperm(n_samples)
+            for start in range(0, n_samples, self.batch_size):
+                rows = order[start : start + self.batch_size]
+                yield X[rows], None if y is None else y[rows]
+        else:
+            for start in range(0, n_samples, self.batch_size):
+                rows = slice(start, start + self.batch_size)
+                yield X[rows], None if y is None else y[rows]
+
+
+def n_validation_samples(n_samples, validation_fraction):
+    """Number of rows held out for validation, at least one."""
+    return max(1, round(n_samples * validation_fraction))
+
+
+class ValidationSplit:
+    """Hold out a random ``validation_fraction`` of the rows for validation.
+
+    A skorch ``train_split``; the permutation comes from torch's global
+    generator, which the caller seeds.
+    """
+
+    def __init__(self, validation_fraction):
+        self.validation_fraction = validation_fraction
+
+    def __call__(self, dataset, y=None, **fit_params):
+        X, y = dataset.X, dataset.y
+        n_valid = n_validation_samples(len(X), self.validation_fraction)
+        order = torch.randperm(len(X))
+        valid, train = order[:n_valid], order[n_valid:]
+        return Dataset(X[train], y[train]), Dataset(X[valid], y[valid])
+
+
+def resolve_device(device):
+    """Map "auto" to "cuda" when available; reject "cuda" without CUDA."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            "device='cuda' was requested but CUDA is not available; "
+            "use device='cpu' or device='auto'."
+        )
+    return device
+
+
+@contextlib.contextmanager
+def seeded(seed, device):
+    """Seed torch for the duration of the block, then restore the caller's state.
+
+    Only the generators of ``device`` are touched: a CPU fit leaves the CUDA
+    generators alone.
+    """
+    cuda_devices = [torch.cuda.current_device()] if device == "cuda" else []
+    with torch.random.fork_rng(devices=cuda_devices):
+        torch.default_generator.manual_seed(seed)
+        if cuda_devices:
+            torch.cuda.manual_seed(seed)
+        yield
+
+
+def build_net(
+    *,
+    n_channels,
+    n_outputs,
+    hidden_layer_sizes,
+    dropout,
+    bidirectional,
+    loss,
+    optimizer,
+    learning_rate_init,
+    learning_rate,
+    batch_size,
+    max_epochs,
+    n_samples,
+    early_stopping,
+    validation_fraction,
+    n_iter_no_change,
+    tol,
+    gradient_clip,
+    callbacks,
+    device,
+    verbose,
+):
+    """Build the (uninitialised) skorch net for one fit.
+
+    Parameters mirror those of ``StackedLSTMRegressor``; ``n_samples`` is the
+    number of rows passed to ``fit`` and ``learning_rate`` names a key of
+    ``SCHEDULES``.
+    """
+    sink = print if verbose else _silent
+    net_callbacks = []
+    n_train = n_samples
+    if early_stopping:
+        n_train -= n_validation_samples(n_samples, validation_fraction)
+        net_callbacks.append(
+            (
+                "valid_r2",
+                EpochScoring("r2", lower_is_better=False, name="valid_r2"),
+            )
+        )
+    net_callbacks.append(
+        (
+            "early_stopping",
+            EarlyStopping(
+                monitor="valid_loss" if early_stopping else "train_loss",
+                patience=n_iter_no_change,
+                threshold=tol,
+                threshold_mode="abs",
+                load_best=early_stopping,
+                sink=sink,
+            ),
+        )
+    )
+    if gradient_clip is not None:
+        net_callbacks.append(
+            ("gradient_clip", GradientNormClipping(gradient_clip_value=gradient_clip))
+        )
+    schedule = SCHEDULES[learning_rate]
+    if schedule is not None:
+        total_steps = max_epochs * math.ceil(n_train / batch_size)
+        schedule_kwargs = (
+            {"max_lr": learning_rate_init, "total_steps": total_steps}
+            if schedule is torch.optim.lr_scheduler.OneCycleLR
+            else {"T_max": total_steps}
+        )
+        net_callbacks.append(
+            (
+                "lr_scheduler",
+                LRScheduler(
+                    schedule,
+                    step_every="batch",
+                    event_name=None,
+                    last_epoch=-1,
+                    **schedule_kwargs,
+                ),
+            )
+        )
+    # The user's callbacks are copied so that training never mutates them.
+    net_callbacks.extend(copy.deepcopy(list(callbacks or ())))
+
+    return NeuralNetRegressor(
+        module=StackedLSTM,
+        module__input_size=n_channels,
+        module__hidden_layer_sizes=tuple(hidden_layer_sizes),
+        module__output_size=n_outputs,
+        module__dropout=dropout,
+        module__bidirectional=bidirectional,
+        criterion=LOSSES[loss],
+        optimizer=OPTIMIZERS[optimizer],
+        lr=learning_rate_init,
+        batch_size=batch_size,
+        max_epochs=max_epochs,
+        iterator_train=TensorBatches,
+        iterator_train__shuffle=True,
+        iterator_valid=TensorBatches,
+        iterator_valid__batch_size=INFERENCE_BATCH_SIZE,
+        train_split=ValidationSplit(validation_fraction) if early_stopping else None,
+        callbacks=net_callbacks,
+        device=device,
+        verbose=verbose,
+    )
+
+
+def _silent(*args, **kwargs):
+    """A skorch ``sink`` that prints nothing."""
