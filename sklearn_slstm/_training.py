@@ -16,7 +16,7 @@ from skorch.callbacks import (
     GradientNormClipping,
     LRScheduler,
 )
-from skorch.dataset import Dataset
+from skorch.dataset import Dataset, unpack_data
 from torch import nn
 
 from ._module import StackedLSTM
@@ -36,9 +36,10 @@ SCHEDULES = {
     "cosine": torch.optim.lr_scheduler.CosineAnnealingLR,
 }
 
-# Prediction and validation batches only bound memory: a large batch keeps the
-# per-batch Python overhead negligible.
-INFERENCE_BATCH_SIZE = 8192
+# Prediction runs in batches of exactly this many rows (the last one padded):
+# CPU kernels round differently for different batch sizes, so a fixed size
+# makes each prediction independent of which rows are predicted alongside.
+INFERENCE_BATCH_SIZE = 512
 
 
 class TensorBatches:
@@ -79,6 +80,22 @@ class TensorBatches:
             for start in range(0, n_samples, self.batch_size):
                 rows = slice(start, start + self.batch_size)
                 yield X[rows], None if y is None else y[rows]
+
+
+class SequenceNet(NeuralNetRegressor):
+    """skorch's regressor, predicting in batches of a fixed size.
+
+    See ``INFERENCE_BATCH_SIZE``: a short batch is padded with zeros and the
+    padding's outputs are dropped.
+    """
+
+    def evaluation_step(self, batch, training=False):
+        Xi, yi = unpack_data(batch)
+        n_rows = len(Xi)
+        padding = INFERENCE_BATCH_SIZE - n_rows
+        if padding > 0:
+            Xi = torch.cat([Xi, Xi.new_zeros((padding, *Xi.shape[1:]))])
+        return super().evaluation_step((Xi, yi), training=training)[:n_rows]
 
 
 def n_validation_samples(n_samples, validation_fraction):
@@ -211,7 +228,7 @@ def build_net(
     # The user's callbacks are copied so that training never mutates them.
     net_callbacks.extend(copy.deepcopy(list(callbacks or ())))
 
-    return NeuralNetRegressor(
+    return SequenceNet(
         module=StackedLSTM,
         module__input_size=n_channels,
         module__hidden_layer_sizes=tuple(hidden_layer_sizes),
