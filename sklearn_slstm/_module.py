@@ -40,10 +40,8 @@ class StackedLSTM(nn.Module):
         directions = 2 if bidirectional else 1
         sizes = [input_size, *(units * directions for units in hidden_layer_sizes)]
         self.lstms = nn.ModuleList(
-            nn.LSTM(
-                in_size, units, batch_first=True, bidirectional=bidirectional
-            )
-            for in_size, units in zip(sizes[:-1], hidden_layer_sizes)
+            nn.LSTM(in_size, units, batch_first=True, bidirectional=bidirectional)
+            for in_size, units in zip(sizes[:-1], hidden_layer_sizes, strict=True)
         )
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(sizes[-1], output_size)

@@ -137,8 +137,9 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
     --------
     >>> from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
     >>> X, y = make_damped_sine(n_samples=200, n_timesteps=20, random_state=0)
-    >>> reg = StackedLSTMRegressor(hidden_layer_sizes=(8, 8), max_iter=2,
-    ...                            random_state=0).fit(X, y)
+    >>> reg = StackedLSTMRegressor(
+    ...     hidden_layer_sizes=(8, 8), max_iter=2, random_state=0
+    ... ).fit(X, y)
     >>> reg.predict(X[:3]).shape
     (3, 5)
     >>> len(reg.loss_curve_)
@@ -243,13 +244,12 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         )
         sequences = self._as_sequences(X, reset=True)
         self._y_was_1d = y.ndim == 1
-        targets = torch.from_numpy(
-            np.asarray(y, dtype=np.float32).reshape(len(y), -1)
-        )
+        targets = torch.from_numpy(np.asarray(y, dtype=np.float32).reshape(len(y), -1))
         self.n_outputs_ = targets.shape[1]
-        if self.early_stopping and len(X) - n_validation_samples(
-            len(X), self.validation_fraction
-        ) < 1:
+        if (
+            self.early_stopping
+            and len(X) - n_validation_samples(len(X), self.validation_fraction) < 1
+        ):
             raise ValueError(
                 f"early_stopping=True needs at least one training sample left "
                 f"after holding out validation_fraction={self.validation_fraction} "

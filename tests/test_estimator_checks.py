@@ -1,0 +1,59 @@
+"""scikit-learn's estimator checks over fast instances of every estimator."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_slstm import DampedSineGenerator, StackedLSTMRegressor
+
+# DampedSineGenerator's rows are wave parameters, (period, decay) with a
+# positive period; the generic checks feed it data of other shapes and signs,
+# which it rightly rejects.
+_WIDTH = "feeds rows of other than 2 columns; a row must be one wave's (period, decay)"
+_NEGATIVE = "feeds negative values in column 0; a wave's period must be positive"
+
+GENERATOR_EXPECTED_FAILURES = {
+    "check_dict_unchanged": _WIDTH,
+    "check_dont_overwrite_parameters": _WIDTH,
+    "check_dtype_object": _WIDTH,
+    "check_estimators_dtypes": _WIDTH,
+    "check_estimators_nan_inf": _WIDTH,
+    "check_estimators_pickle": _WIDTH,
+    "check_f_contiguous_array_estimator": _WIDTH,
+    "check_fit2d_1feature": _WIDTH,
+    "check_fit2d_1sample": _WIDTH,
+    "check_fit2d_predict1d": _WIDTH,
+    "check_fit_score_takes_y": _WIDTH,
+    "check_methods_sample_order_invariance": _WIDTH,
+    "check_methods_subset_invariance": _WIDTH,
+    "check_n_features_in_after_fitting": _WIDTH,
+    "check_pipeline_consistency": _WIDTH,
+    "check_transformer_data_not_an_array": _WIDTH,
+    "check_transformer_general": _WIDTH,
+    "check_transformer_preserve_dtypes": _WIDTH,
+    "check_transformers_unfitted_stateless": _WIDTH,
+    "check_estimators_fit_returns_self": _NEGATIVE,
+    "check_estimators_overwrite_params": _NEGATIVE,
+    "check_positive_only_tag_during_fit": _NEGATIVE,
+    "check_readonly_memmap_input": _NEGATIVE,
+}
+
+
+def _expected_failed_checks(estimator):
+    if isinstance(estimator, DampedSineGenerator):
+        return GENERATOR_EXPECTED_FAILURES
+    return {}
+
+
+# Small and quick, yet able to pass check_regressors_train (R^2 > 0.5).
+_FAST = {"loss": "mse", "learning_rate_init": 0.03, "max_iter": 50, "random_state": 0}
+
+
+@parametrize_with_checks(
+    [
+        StackedLSTMRegressor(hidden_layer_sizes=(16,), **_FAST),
+        StackedLSTMRegressor(hidden_layer_sizes=(8, 8), **_FAST),
+        DampedSineGenerator(),
+    ],
+    expected_failed_checks=_expected_failed_checks,
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
