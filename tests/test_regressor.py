@@ -1,0 +1,266 @@
+"""StackedLSTMRegressor: fitted state, input shapes, reproducibility, training."""
+
+import subprocess
+import sys
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from skorch.callbacks import Callback
+
+from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
+
+TINY = {"hidden_layer_sizes": (8,), "max_iter": 2, "random_state": 0}
+
+
+def test_documented_attributes_after_fit(sine_data):
+    X, y = sine_data
+    reg = StackedLSTMRegressor(**TINY).fit(X, y)
+    assert reg.n_features_in_ == 20
+    assert reg.n_outputs_ == 5
+    assert reg.n_iter_ == 2
+    assert len(reg.loss_curve_) == 2
+    assert reg.best_loss_ == min(reg.loss_curve_)
+    assert reg.validation_scores_ is None
+    assert reg.best_validation_score_ is None
+    assert reg.net_.module_.head.out_features == 5
+    assert not hasattr(reg, "feature_names_in_")
+
+
+def test_layers_follow_hidden_layer_sizes(sine_data):
+    X, y = sine_data
+    reg = StackedLSTMRegressor(hidden_layer_sizes=(6, 4, 3), max_iter=1).fit(X, y)
+    assert [lstm.hidden_size for lstm in reg.net_.module_.lstms] == [6, 4, 3]
+    single = StackedLSTMRegressor(hidden_layer_sizes=5, max_iter=1).fit(X, y)
+    assert [lstm.hidden_size for lstm in single.net_.module_.lstms] == [5]
+
+
+def test_1d_y_gives_1d_predictions(sine_data):
+    X, y = sine_data
+    flat = StackedLSTMRegressor(**TINY).fit(X, y[:, 0])
+    assert flat.predict(X).shape == (300,)
+    column = StackedLSTMRegressor(**TINY).fit(X, y[:, :1])
+    assert column.predict(X).shape == (300, 1)
+    np.testing.assert_array_equal(flat.predict(X), column.predict(X).ravel())
+
+
+def test_predictions_are_float64(sine_data):
+    X, y = sine_data
+    reg = StackedLSTMRegressor(**TINY).fit(X.astype(np.float32), y)
+    assert reg.predict(X).dtype == np.float64
+
+
+def test_3d_input_with_two_channels(sine_data):
+    X, y = sine_data
+    rng = np.random.RandomState(0)
+    X3 = np.stack([X, rng.normal(size=X.shape)], axis=-1)
+    reg = StackedLSTMRegressor(**TINY).fit(X3, y)
+    assert reg.net_.module_.lstms[0].input_size == 2
+    assert reg.predict(X3).shape == (300, 5)
+    with pytest.raises(ValueError, match="2 channels"):
+        reg.predict(X3[:, :, :1])
+    with pytest.raises(ValueError, match="20 features"):
+        reg.predict(X3[:, :10])
+
+
+def test_dataframe_input_records_feature_names(sine_data):
+    X, y = sine_data
+    frame = pd.DataFrame(X, columns=[f"t{i}" for i in range(20)])
+    reg = StackedLSTMRegressor(**TINY).fit(frame, y)
+    assert list(reg.feature_names_in_) == list(frame.columns)
+    np.testing.assert_array_equal(
+        reg.predict(frame), StackedLSTMRegressor(**TINY).fit(X, y).predict(X)
+    )
+    with pytest.raises(ValueError, match="feature names"):
+        reg.predict(frame.rename(columns={"t0": "start"}))
+
+
+def test_same_random_state_gives_identical_predictions(sine_data):
+    X, y = sine_data
+    first = StackedLSTMRegressor(**TINY).fit(X, y).predict(X)
+    second = StackedLSTMRegressor(**TINY).fit(X, y).predict(X)
+    other = StackedLSTMRegressor(**{**TINY, "random_state": 1}).fit(X, y).predict(X)
+    np.testing.assert_array_equal(first, second)
+    assert not np.allclose(first, other)
+
+
+def test_same_random_state_identical_across_processes(sine_data, tmp_path):
+    X, y = sine_data
+    joblib.dump((X, y), tmp_path / "data.joblib")
+    script = (
+        "import joblib, sys\n"
+        "from sklearn_slstm import StackedLSTMRegressor\n"
+        f"X, y = joblib.load({str(tmp_path / 'data.joblib')!r})\n"
+        f"reg = StackedLSTMRegressor(**{TINY!r}).fit(X, y)\n"
+        f"joblib.dump(reg.predict(X), {str(tmp_path / 'pred.joblib')!r})\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+    here = StackedLSTMRegressor(**TINY).fit(X, y).predict(X)
+    np.testing.assert_array_equal(joblib.load(tmp_path / "pred.joblib"), here)
+
+
+def test_fit_leaves_global_random_state_alone(sine_data):
+    X, y = sine_data
+    np.random.seed(123)
+    torch.manual_seed(123)
+    numpy_state = np.random.get_state()[1].copy()
+    torch_state = torch.get_rng_state().clone()
+    StackedLSTMRegressor(**{**TINY, "dropout": 0.2, "early_stopping": True}).fit(X, y)
+    np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+
+
+def test_prediction_independent_of_batch_composition(sine_data):
+    X, y = sine_data
+    reg = StackedLSTMRegressor(**TINY).fit(X, y)
+    full = reg.predict(X)
+    one_by_one = np.vstack([reg.predict(X[i : i + 1]) for i in range(0, 300, 37)])
+    np.testing.assert_array_equal(one_by_one, full[::37])
+
+
+def test_learns_damped_sine_far_better_than_last_value():
+    X, y = make_damped_sine(n_samples=2000, random_state=0)
+    X_test, y_test = make_damped_sine(n_samples=500, random_state=1)
+    reg = StackedLSTMRegressor(batch_size=16, random_state=0)
+    mae = np.abs(reg.fit(X, y).predict(X_test) - y_test).mean()
+    naive_mae = np.abs(X_test[:, -1:] - y_test).mean()
+    assert mae < naive_mae / 5, (mae, naive_mae)
+
+
+@pytest.mark.parametrize("loss", ["mae", "mse", "huber"])
+@pytest.mark.parametrize("learning_rate", ["constant", "onecycle", "cosine"])
+def test_losses_and_schedules_train(sine_data, loss, learning_rate):
+    X, y = sine_data
+    reg = StackedLSTMRegressor(
+        hidden_layer_sizes=(8,),
+        loss=loss,
+        learning_rate=learning_rate,
+        max_iter=4,
+        random_state=0,
+    ).fit(X, y)
+    assert reg.loss_curve_[-1] < reg.loss_curve_[0]
+    assert np.isfinite(reg.predict(X)).all()
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "rmsprop", "sgd"])
+def test_optimizers(sine_data, optimizer):
+    X, y = sine_data
+    reg = StackedLSTMRegressor(**TINY, optimizer=optimizer).fit(X, y)
+    assert type(reg.net_.optimizer_).__name__.lower() == optimizer
+    assert np.isfinite(reg.predict(X)).all()
+
+
+class _RecordWeights(Callback):
+    """Keep a copy of the weights and validation loss after every epoch."""
+
+    def initialize(self):
+        self.snapshots = []
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        weights = {k: v.clone() for k, v in net.module_.state_dict().items()}
+        self.snapshots.append((net.history[-1, "valid_loss"], weights))
+
+
+def test_early_stopping_stops_and_restores_best_weights(sine_data):
+    X, y = sine_data
+    reg = StackedLSTMRegressor(
+        hidden_layer_sizes=(8,),
+        learning_rate="constant",
+        learning_rate_init=0.05,
+        early_stopping=True,
+        n_iter_no_change=2,
+        tol=0.0,
+        max_iter=100,
+        callbacks=[("record", _RecordWeights())],
+        random_state=0,
+    ).fit(X, y)
+    assert reg.n_iter_ < 100
+    assert len(reg.validation_scores_) == reg.n_iter_
+    assert reg.best_validation_score_ == max(reg.validation_scores_)
+    snapshots = dict(reg.net_.callbacks_)["record"].snapshots
+    _, best_weights = min(snapshots, key=lambda snapshot: snapshot[0])
+    for name, value in reg.net_.module_.state_dict().items():
+        assert torch.equal(value, best_weights[name]), name
+
+
+def test_user_callbacks_are_not_changed(sine_data):
+    X, y = sine_data
+    recorder = _RecordWeights()
+    StackedLSTMRegressor(**TINY, early_stopping=True, callbacks=[recorder]).fit(X, y)
+    assert not hasattr(recorder, "snapshots")
+
+
+def test_warm_start_continues_from_previous_weights(sine_data):
+    X, y = sine_data
+    warm = StackedLSTMRegressor(**TINY, learning_rate="constant", warm_start=True)
+    warm.fit(X, y)
+    first_curve = list(warm.loss_curve_)
+    warm.fit(X, y)
+    assert warm.n_iter_ == 4
+    assert warm.loss_curve_[:2] == first_curve
+    # The continued fit starts where the first one ended, not from scratch.
+    assert warm.loss_curve_[2] < first_curve[0]
+    warm.set_params(hidden_layer_sizes=(4,))
+    with pytest.raises(ValueError, match="warm_start"):
+        warm.fit(X, y)
+
+
+class _RecordGradientNorm(Callback):
+    """Record the gradient's total norm as the optimizer will see it."""
+
+    def initialize(self):
+        self.norms = []
+        return self
+
+    def on_grad_computed(self, net, named_parameters, **kwargs):
+        grads = [p.grad for _, p in named_parameters if p.grad is not None]
+        self.norms.append(
+            torch.linalg.vector_norm(
+                torch.stack([torch.linalg.vector_norm(g) for g in grads])
+            ).item()
+        )
+
+
+@pytest.mark.parametrize("gradient_clip", [None, 1e-3])
+def test_gradient_clip_bounds_the_gradient_norm(sine_data, gradient_clip):
+    X, y = sine_data
+    reg = StackedLSTMRegressor(
+        **TINY,
+        gradient_clip=gradient_clip,
+        callbacks=[("norms", _RecordGradientNorm())],
+    ).fit(X, y)
+    norms = np.array(dict(reg.net_.callbacks_)["norms"].norms)
+    if gradient_clip is None:
+        assert norms.max() > 1e-2
+    else:
+        assert norms.max() <= gradient_clip * (1 + 1e-5)
+
+
+def test_bidirectional_and_dropout(sine_data):
+    X, y = sine_data
+    reg = StackedLSTMRegressor(
+        hidden_layer_sizes=(6, 4), bidirectional=True, dropout=0.5, max_iter=1
+    ).fit(X, y)
+    assert reg.net_.module_.head.in_features == 8
+    np.testing.assert_array_equal(reg.predict(X), reg.predict(X))
+
+
+def test_verbose_prints_epoch_progress(sine_data, capsys):
+    X, y = sine_data
+    StackedLSTMRegressor(**TINY).fit(X, y)
+    assert capsys.readouterr().out == ""
+    StackedLSTMRegressor(**TINY, verbose=1, early_stopping=True).fit(X, y)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "valid_loss" in out and "dur" in out
+
+
+def test_device_auto_uses_cpu_without_cuda(sine_data, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    X, y = sine_data
+    reg = StackedLSTMRegressor(**TINY, device="auto").fit(X, y)
+    assert reg.net_.device == "cpu"
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        StackedLSTMRegressor(**TINY, device="cuda").fit(X, y)
