@@ -181,7 +181,7 @@ class DampedSineGenerator(TransformerMixin, BaseEstimator):
     >>> np.allclose(DampedSineGenerator().fit_transform(params), X)
     True
     >>> DampedSineGenerator(n_timesteps=3).fit_transform([[10, 0.05]]).round(3)
-    array([[0.202, 0.28 , 0.431]])
+    array([[0.455, 0.457, 0.475]])
     """
 
     _parameter_constraints = {

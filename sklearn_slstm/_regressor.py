@@ -231,60 +231,99 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         self : object
             The fitted regressor.
         """
+        return self._train(X, y, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y):
+        """Train for one epoch on ``X`` and ``y``, continuing from the current state.
+
+        The first call builds the network; later calls continue from its
+        weights and optimizer state (also after :meth:`fit`). The learning
+        rate stays at ``learning_rate_init``: a schedule needs to know how
+        long training lasts, which a stream of calls does not.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or \
+                (n_samples, n_timesteps, n_channels)
+            Training sequences with the shape of earlier calls.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values with the number of outputs of earlier calls.
+
+        Returns
+        -------
+        self : object
+            The regressor, trained one more epoch.
+        """
+        if self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: it trains "
+                "one epoch per call, with no validation across calls."
+            )
+        return self._train(X, y, incremental=True)
+
+    def _train(self, X, y, *, incremental):
+        """Shared body of fit (``incremental=False``) and partial_fit."""
+        fitted = hasattr(self, "net_")
+        reset = not (incremental and fitted)
+        reuse_net = incremental and fitted and self._net_is_incremental
         hidden_layer_sizes = self._check_hidden_layer_sizes()
         device = resolve_device(self.device)
         X, y = validate_data(
             self,
             X,
             y,
+            reset=reset,
             dtype=np.float32,
             allow_nd=True,
             multi_output=True,
             y_numeric=True,
         )
-        sequences = self._as_sequences(X, reset=True)
-        self._y_was_1d = y.ndim == 1
-        targets = torch.from_numpy(np.asarray(y, dtype=np.float32).reshape(len(y), -1))
-        self.n_outputs_ = targets.shape[1]
-        if (
-            self.early_stopping
-            and len(X) - n_validation_samples(len(X), self.validation_fraction) < 1
-        ):
+        sequences = self._as_sequences(X, reset=reset)
+        targets = self._as_targets(y, reset=reset)
+        if self.early_stopping and len(X) - n_validation_samples(
+            len(X), self.validation_fraction
+        ) < 1:
             raise ValueError(
                 f"early_stopping=True needs at least one training sample left "
                 f"after holding out validation_fraction={self.validation_fraction} "
                 f"of n_samples={len(X)}."
             )
-
-        net = build_net(
-            n_channels=sequences.shape[2],
-            n_outputs=self.n_outputs_,
-            hidden_layer_sizes=hidden_layer_sizes,
-            dropout=self.dropout,
-            bidirectional=self.bidirectional,
-            loss=self.loss,
-            optimizer=self.optimizer,
-            learning_rate_init=self.learning_rate_init,
-            learning_rate=self.learning_rate,
-            batch_size=self.batch_size,
-            max_epochs=self.max_iter,
-            n_samples=len(sequences),
-            early_stopping=self.early_stopping,
-            validation_fraction=self.validation_fraction,
-            n_iter_no_change=self.n_iter_no_change,
-            tol=self.tol,
-            gradient_clip=self.gradient_clip,
-            callbacks=self.callbacks,
-            device=device,
-            verbose=self.verbose,
-        )
+        epochs = 1 if incremental else self.max_iter
+        if reuse_net:
+            net = self.net_
+        else:
+            net = build_net(
+                n_channels=sequences.shape[2],
+                n_outputs=self.n_outputs_,
+                hidden_layer_sizes=hidden_layer_sizes,
+                dropout=self.dropout,
+                bidirectional=self.bidirectional,
+                loss=self.loss,
+                optimizer=self.optimizer,
+                learning_rate_init=self.learning_rate_init,
+                learning_rate="constant" if incremental else self.learning_rate,
+                batch_size=self.batch_size,
+                max_epochs=epochs,
+                n_samples=len(sequences),
+                early_stopping=self.early_stopping,
+                validation_fraction=self.validation_fraction,
+                n_iter_no_change=self.n_iter_no_change,
+                tol=self.tol,
+                gradient_clip=self.gradient_clip,
+                callbacks=self.callbacks,
+                device=device,
+                verbose=self.verbose,
+            )
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         with seeded(seed, device):
-            net.initialize()
-            if self.warm_start and hasattr(self, "net_"):
-                self._continue_training(net)
-            net.partial_fit(sequences, targets)
+            if not reuse_net:
+                net.initialize()
+                if fitted and (incremental or self.warm_start):
+                    self._continue_training(net)
+            net.partial_fit(sequences, targets, epochs=epochs)
         self.net_ = net
+        self._net_is_incremental = incremental
         self._record_history()
         return self
 
@@ -346,6 +385,20 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         # torch cannot share memory with a read-only array (e.g. a memmap).
         return torch.from_numpy(X if X.flags.writeable else X.copy())
 
+    def _as_targets(self, y, *, reset):
+        """Check the number of outputs of validated ``y``; make a 2D tensor."""
+        targets = np.asarray(y, dtype=np.float32).reshape(len(y), -1)
+        if reset:
+            self._y_was_1d = y.ndim == 1
+            self.n_outputs_ = targets.shape[1]
+        elif targets.shape[1] != self.n_outputs_ or (y.ndim == 1) != self._y_was_1d:
+            raise ValueError(
+                f"y has shape {y.shape}, but {type(self).__name__} was fitted "
+                f"with {self.n_outputs_} outputs"
+                f"{' (1D y)' if self._y_was_1d else ''}."
+            )
+        return torch.from_numpy(targets)
+
     def _continue_training(self, net):
         """Start ``net`` from the weights and history of the previous fit."""
         previous = self.net_.module_.state_dict()
@@ -354,23 +407,25 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
             name: p.shape for name, p in current.items()
         }:
             raise ValueError(
-                "warm_start=True continues the previous fit, but the network "
-                "shape changed (hidden_layer_sizes, bidirectional, number of "
-                "channels or outputs); set warm_start=False to start afresh."
+                "Cannot continue training (warm_start=True or partial_fit): the "
+                "network shape changed (hidden_layer_sizes, bidirectional, "
+                "number of channels or outputs). Use fit with warm_start=False "
+                "to start afresh."
             )
         net.module_.load_state_dict(previous)
         net.history = self.net_.history
 
     def _record_history(self):
-        history = self.net_.history
-        self.loss_curve_ = [float(loss) for loss in history[:, "train_loss"]]
-        self.best_loss_ = min(self.loss_curve_)
+        # Only completed epochs count: an interrupted fit leaves a partial one.
+        history = [epoch for epoch in self.net_.history if "train_loss" in epoch]
+        self.loss_curve_ = [float(epoch["train_loss"]) for epoch in history]
+        self.best_loss_ = min(self.loss_curve_, default=None)
         self.n_iter_ = len(history)
         if self.early_stopping:
             self.validation_scores_ = [
                 float(epoch["valid_r2"]) for epoch in history if "valid_r2" in epoch
             ]
-            self.best_validation_score_ = max(self.validation_scores_)
+            self.best_validation_score_ = max(self.validation_scores_, default=None)
         else:
             self.validation_scores_ = None
             self.best_validation_score_ = None

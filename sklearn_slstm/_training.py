@@ -11,6 +11,7 @@ import math
 import torch
 from skorch import NeuralNetRegressor
 from skorch.callbacks import (
+    Callback,
     EarlyStopping,
     EpochScoring,
     GradientNormClipping,
@@ -98,6 +99,23 @@ class SequenceNet(NeuralNetRegressor):
         return super().evaluation_step((Xi, yi), training=training)[:n_rows]
 
 
+class StopOnNonFiniteLoss(Callback):
+    """Stop training with a clear error as soon as the loss is NaN or infinite.
+
+    Without it, a diverged net keeps training and predicts NaN silently.
+    """
+
+    def on_batch_end(self, net, batch=None, training=None, loss=None, **kwargs):
+        if training and not torch.isfinite(loss):
+            epoch = len(net.history)
+            n_batch = len(net.history[-1, "batches"])
+            raise ValueError(
+                f"Training diverged: the loss became {loss.item()} in epoch "
+                f"{epoch}, batch {n_batch}. Lower learning_rate_init, set "
+                "gradient_clip, or scale X and y."
+            )
+
+
 def n_validation_samples(n_samples, validation_fraction):
     """Number of rows held out for validation, at least one."""
     return max(1, round(n_samples * validation_fraction))
@@ -178,7 +196,7 @@ def build_net(
     ``SCHEDULES``.
     """
     sink = print if verbose else _silent
-    net_callbacks = []
+    net_callbacks = [("stop_on_non_finite_loss", StopOnNonFiniteLoss())]
     n_train = n_samples
     if early_stopping:
         n_train -= n_validation_samples(n_samples, validation_fraction)
