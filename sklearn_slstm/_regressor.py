@@ -1,5 +1,6 @@
 """StackedLSTMRegressor: parameters, input validation, fit and predict."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -281,9 +282,10 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         )
         sequences = self._as_sequences(X, reset=reset)
         targets = self._as_targets(y, reset=reset)
-        if self.early_stopping and len(X) - n_validation_samples(
-            len(X), self.validation_fraction
-        ) < 1:
+        if (
+            self.early_stopping
+            and len(X) - n_validation_samples(len(X), self.validation_fraction) < 1
+        ):
             raise ValueError(
                 f"early_stopping=True needs at least one training sample left "
                 f"after holding out validation_fraction={self.validation_fraction} "
@@ -325,6 +327,15 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         self.net_ = net
         self._net_is_incremental = incremental
         self._record_history()
+        if "train_loss" not in net.history[-1]:
+            # skorch ends training quietly on KeyboardInterrupt (Ctrl-C).
+            warnings.warn(
+                f"Training was interrupted in epoch {len(net.history)}; the model "
+                f"keeps the weights reached so far ({self.n_iter_} complete "
+                "epochs).",
+                UserWarning,
+                stacklevel=3,
+            )
         return self
 
     def predict(self, X):
