@@ -1,10 +1,13 @@
 """The estimators inside scikit-learn's Pipeline, GridSearchCV and cross_val_score."""
 
+import joblib
 import numpy as np
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
+from skorch.callbacks import Callback
 
 from sklearn_slstm import DampedSineGenerator, StackedLSTMRegressor
 
@@ -69,3 +72,30 @@ def test_clone_of_fitted_estimator_is_unfitted_with_same_params(sine_data):
     assert copy.get_params() == fitted.get_params()
     assert not hasattr(copy, "net_")
     np.testing.assert_array_equal(copy.fit(X, y).predict(X), fitted.predict(X))
+
+
+class _RecordThreads(Callback):
+    """Record the number of threads torch trains with."""
+
+    def on_epoch_begin(self, net, **kwargs):
+        net.history.record("torch_threads", torch.get_num_threads())
+
+
+def _threads_used_in_fit(X, y):
+    reg = StackedLSTMRegressor(**SMALL, callbacks=[_RecordThreads()]).fit(X, y)
+    return reg.net_.history[0, "torch_threads"]
+
+
+def test_joblib_workers_share_the_cores_without_oversubscription(sine_data):
+    X, y = sine_data
+    n_jobs = 2
+    threads = joblib.Parallel(n_jobs=n_jobs)(
+        joblib.delayed(_threads_used_in_fit)(X, y) for _ in range(n_jobs)
+    )
+    assert threads == [max(1, joblib.cpu_count() // n_jobs)] * n_jobs
+    # The documented setting that overrides the share.
+    with joblib.parallel_config(backend="loky", inner_max_num_threads=3):
+        threads = joblib.Parallel(n_jobs=n_jobs)(
+            joblib.delayed(_threads_used_in_fit)(X, y) for _ in range(n_jobs)
+        )
+    assert threads == [3] * n_jobs
