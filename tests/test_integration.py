@@ -94,8 +94,9 @@ def test_joblib_workers_share_the_cores_without_oversubscription(sine_data):
     )
     assert threads == [max(1, joblib.cpu_count() // n_jobs)] * n_jobs
     # The documented setting that overrides the share.
-    with joblib.parallel_config(backend="loky", inner_max_num_threads=3):
+    with joblib.parallel_config(backend="loky", inner_max_num_threads=2):
         threads = joblib.Parallel(n_jobs=n_jobs)(
             joblib.delayed(_threads_used_in_fit)(X, y) for _ in range(n_jobs)
         )
-    assert threads == [3] * n_jobs
+    # torch never takes more threads than there are cores.
+    assert threads == [min(2, joblib.cpu_count())] * n_jobs
