@@ -1,12 +1,16 @@
 """Stacked LSTMs as scikit-learn estimators."""
 
+from ._conformal import ConformalIntervalRegressor
+from ._display import ForecastDisplay
 from ._generator import DampedSineGenerator, make_damped_sine
 from ._regressor import StackedLSTMRegressor
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ConformalIntervalRegressor",
     "DampedSineGenerator",
+    "ForecastDisplay",
     "StackedLSTMRegressor",
     "make_damped_sine",
 ]

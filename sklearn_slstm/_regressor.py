@@ -10,6 +10,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._forecast import recursive_forecast
+from ._onnx import export_onnx
 from ._training import (
     LOSSES,
     OPTIMIZERS,
@@ -357,6 +359,97 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         y_pred = self.net_.predict(self._as_sequences(X, reset=False))
         y_pred = y_pred.astype(np.float64)
         return y_pred.ravel() if self._y_was_1d else y_pred
+
+    def forecast(self, X, horizon):
+        """Forecast ``horizon`` steps ahead by feeding predictions back as input.
+
+        The model must have been fitted on windows of one series (2D ``X``, or
+        3D with one channel) with, as targets, the values that directly follow
+        each window: ``y`` of shape (n_samples, n_outputs), or of shape
+        (n_samples,) for one step ahead. Each round predicts the next
+        ``n_outputs_`` values, appends them to the window and drops as many of
+        the oldest values, keeping the window at ``n_features_in_`` values,
+        until ``horizon`` values are predicted.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or \
+                (n_samples, n_timesteps, 1)
+            The last ``n_features_in_`` values of each series, oldest first.
+        horizon : int
+            Number of future values to forecast, at least 1.
+
+        Returns
+        -------
+        y_forecast : ndarray of shape (n_samples, horizon)
+            The forecast, float64; column ``j`` is ``j + 1`` steps after the
+            last value of ``X``.
+
+        See Also
+        --------
+        predict : The direct forecast of ``n_outputs_`` steps.
+
+        Notes
+        -----
+        Errors can grow with each round, and the windows of later rounds may
+        differ from the training windows; for a fixed horizon, a model
+        trained on ``y`` of that many steps is usually more accurate. The
+        user guide compares the two on the damped sine problem.
+
+        Examples
+        --------
+        >>> from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
+        >>> X, y = make_damped_sine(n_samples=200, n_timesteps=20, random_state=0)
+        >>> reg = StackedLSTMRegressor(
+        ...     hidden_layer_sizes=(8,), max_iter=2, random_state=0
+        ... ).fit(X, y)
+        >>> reg.forecast(X[:3], horizon=12).shape
+        (3, 12)
+        """
+        return recursive_forecast(self, X, horizon)
+
+    def to_onnx(self, path):
+        """Export the fitted model to an ONNX file.
+
+        Needs the optional dependencies: ``pip install "sklearn-slstm[onnx]"``.
+
+        Parameters
+        ----------
+        path : str or path-like
+            File to write, conventionally ending in ``.onnx``; an existing
+            file is overwritten.
+
+        Returns
+        -------
+        path : pathlib.Path
+            The path written.
+
+        Notes
+        -----
+        The graph's input ``"X"`` is float32 of shape (batch, n_timesteps,
+        n_channels), always 3D (pass ``X[:, :, np.newaxis]`` for a model
+        fitted on 2D ``X``), with a dynamic batch size. Its output
+        ``"y_pred"`` is float32 of the shape :meth:`predict` returns.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> import numpy as np
+        >>> import onnxruntime
+        >>> from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
+        >>> X, y = make_damped_sine(n_samples=100, n_timesteps=10, random_state=0)
+        >>> reg = StackedLSTMRegressor(
+        ...     hidden_layer_sizes=(4,), max_iter=1, random_state=0
+        ... ).fit(X, y)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = reg.to_onnx(pathlib.Path(folder) / "model.onnx")
+        ...     session = onnxruntime.InferenceSession(str(path))
+        >>> X_new = X[:7, :, np.newaxis].astype(np.float32)
+        >>> (y_onnx,) = session.run(None, {"X": X_new})
+        >>> bool(np.allclose(y_onnx, reg.predict(X[:7]), atol=1e-5))
+        True
+        """
+        return export_onnx(self, path)
 
     def _check_hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes

@@ -1,0 +1,142 @@
+"""Recursive multi-step forecasts: feed a model's predictions back as input."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils._param_validation import HasMethods, Interval, validate_params
+from sklearn.utils.validation import check_array, check_is_fitted
+
+
+@validate_params(
+    {
+        "estimator": [HasMethods(["predict"])],
+        "X": ["array-like"],
+        "horizon": [Interval(Integral, 1, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
+def recursive_forecast(estimator, X, horizon):
+    """Forecast ``horizon`` steps ahead by feeding predictions back as input.
+
+    ``estimator`` must have been fitted on windows of a univariate series
+    with, as targets, the values that directly follow each window: the
+    ``n_outputs_`` next values (``y`` of shape (n_samples, n_outputs)), or
+    the next value alone (``y`` of shape (n_samples,)). Each round predicts
+    the next block of values, appends it to the window and drops as many of
+    the oldest values, so the window keeps its length ``n_features_in_``;
+    rounds repeat until ``horizon`` values are predicted and the last block
+    is cut to fit.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        A fitted regressor, typically a :class:`StackedLSTMRegressor`, that
+        maps windows of ``n_features_in_`` values to the value or values that
+        follow them.
+    X : array-like of shape (n_samples, n_timesteps) or \
+            (n_samples, n_timesteps, 1)
+        The most recent ``n_timesteps = n_features_in_`` values of each
+        series, oldest first. Pass ``X[:, -n_features_in_:]`` to forecast
+        from the end of a longer history.
+    horizon : int
+        Number of future values to forecast, at least 1.
+
+    Returns
+    -------
+    y_forecast : ndarray of shape (n_samples, horizon)
+        The forecast, float64; column ``j`` is ``j + 1`` steps after the last
+        value of ``X``.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If ``estimator`` is not fitted.
+    ValueError
+        If ``horizon < 1``, if ``X`` or the fitted model has more than one
+        channel (a forecast of several series needs every series' future as
+        input), or if ``X`` does not have ``n_features_in_`` timesteps.
+
+    See Also
+    --------
+    StackedLSTMRegressor.predict : The direct forecast of ``n_outputs_``
+        steps.
+
+    Notes
+    -----
+    The forecast needs ``ceil(horizon / n_outputs_)`` calls to ``predict``.
+    Each round reads its own earlier predictions, so errors compound with
+    the horizon; a model trained directly on the whole horizon
+    (``y`` of shape (n_samples, horizon)) is usually more accurate for a
+    fixed horizon, while a recursive forecast extends one model to any
+    horizon. ``benchmarks/bench_forecast.py`` measures both on the damped
+    sine problem.
+
+    With ``horizon <= n_outputs_``, the result is the first ``horizon``
+    columns of ``estimator.predict(X)``.
+
+    Examples
+    --------
+    >>> from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
+    >>> from sklearn_slstm._forecast import recursive_forecast
+    >>> X, y = make_damped_sine(n_samples=200, n_timesteps=20, random_state=0)
+    >>> reg = StackedLSTMRegressor(
+    ...     hidden_layer_sizes=(8,), max_iter=2, random_state=0
+    ... ).fit(X, y)
+    >>> recursive_forecast(reg, X[:3], horizon=12).shape
+    (3, 12)
+    """
+    check_is_fitted(estimator)
+    if getattr(estimator, "_n_channels", 1) != 1:
+        raise ValueError(
+            "recursive_forecast needs a model of one series, but "
+            f"{type(estimator).__name__} was fitted on sequences with "
+            f"{estimator._n_channels} channels: feeding its predictions back "
+            "would need the future of every channel."
+        )
+    X = check_array(X, dtype=np.float64, allow_nd=True, ensure_all_finite=True)
+    if X.ndim == 3:
+        if X.shape[2] != 1:
+            raise ValueError(
+                "recursive_forecast needs univariate sequences: X of shape "
+                "(n_samples, n_timesteps) or (n_samples, n_timesteps, 1), got "
+                f"{X.shape[2]} channels (shape={X.shape})."
+            )
+        X = X[:, :, 0]
+    elif X.ndim != 2:
+        raise ValueError(
+            "X must be 2D (n_samples, n_timesteps) or 3D (n_samples, "
+            f"n_timesteps, 1), got an array of shape {X.shape}."
+        )
+    n_timesteps = getattr(estimator, "n_features_in_", X.shape[1])
+    if X.shape[1] != n_timesteps:
+        raise ValueError(
+            f"X has {X.shape[1]} timesteps, but {type(estimator).__name__} was "
+            f"fitted on windows of {n_timesteps}; pass the last {n_timesteps} "
+            "values of each series."
+        )
+
+    window = _as_estimator_input(estimator, X)
+    blocks = []
+    n_predicted = 0
+    while n_predicted < horizon:
+        block = np.asarray(estimator.predict(window), dtype=np.float64)
+        block = block.reshape(len(X), -1)
+        blocks.append(block)
+        n_predicted += block.shape[1]
+        if n_predicted < horizon:
+            history = np.hstack([np.asarray(window, dtype=np.float64), block])
+            window = _as_estimator_input(estimator, history[:, -n_timesteps:])
+    return np.hstack(blocks)[:, :horizon]
+
+
+def _as_estimator_input(estimator, window):
+    """Give ``window`` the column names the estimator was fitted with, if any.
+
+    Without them, a model fitted on a DataFrame would warn at every round.
+    """
+    feature_names = getattr(estimator, "feature_names_in_", None)
+    if feature_names is None:
+        return window
+    import pandas as pd
+
+    return pd.DataFrame(window, columns=feature_names)

@@ -1,0 +1,173 @@
+"""Export a fitted StackedLSTMRegressor to ONNX.
+
+The export uses torch's ``torch.export``-based ONNX exporter
+(``torch.onnx.export(..., dynamo=True)``, the default since PyTorch 2.9),
+which needs the optional dependencies onnx and onnxscript. The older
+TorchScript-based exporter (``dynamo=False``) is deprecated and will be
+removed from PyTorch, so it is not used.
+"""
+
+import copy
+import warnings
+from pathlib import Path
+
+import torch
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+
+_INSTALL_HINT = 'pip install "sklearn-slstm[onnx]"'
+
+INPUT_NAME = "X"
+OUTPUT_NAME = "y_pred"
+
+# Warnings that torch's exporter raises from its own internals on every
+# export of an LSTM (PyTorch 2.13); the user can do nothing about them.
+_EXPORTER_NOISE = (
+    r"The tensor attributes .*_flat_weights.* were assigned during export",
+    r"_check_is_size will be removed",
+    r"`isinstance\(treespec, LeafSpec\)` is deprecated",
+)
+
+# Batch size of the example input traced at export; the exported batch
+# dimension is dynamic. Not 1, which torch.export would specialise on.
+_EXAMPLE_BATCH_SIZE = 2
+
+
+def export_onnx(estimator, path):
+    """Export a fitted :class:`StackedLSTMRegressor` to an ONNX file.
+
+    The ONNX model computes :meth:`StackedLSTMRegressor.predict` from
+    float32 sequences, for any batch size, with ONNX's ``LSTM`` operator:
+    it runs in ONNX Runtime and other ONNX engines without Python, torch or
+    this library.
+
+    Parameters
+    ----------
+    estimator : StackedLSTMRegressor
+        A fitted regressor.
+    path : str or path-like
+        File to write, conventionally with the extension ``.onnx``; an
+        existing file is overwritten. The weights are stored in the same
+        file.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If ``estimator`` is not fitted.
+    TypeError
+        If ``estimator`` is not a :class:`StackedLSTMRegressor`.
+    ImportError
+        If the optional dependencies are not installed; install them with
+        ``pip install "sklearn-slstm[onnx]"``.
+
+    See Also
+    --------
+    StackedLSTMRegressor.predict : What the exported model computes.
+
+    Notes
+    -----
+    The graph has one input, ``"X"``, float32 of shape
+    ``(batch, n_timesteps, n_channels)`` with ``n_timesteps`` the
+    ``n_features_in_`` of the regressor and ``batch`` dynamic. It is always
+    3D, also for a model fitted on 2D ``X`` (one channel): pass
+    ``X[:, :, np.newaxis]``. The one output, ``"y_pred"``, is float32 of
+    the shape :meth:`StackedLSTMRegressor.predict` returns: ``(batch,
+    n_outputs)``, or ``(batch,)`` when ``y`` was 1D at fit.
+
+    The graph is traced on the CPU in evaluation mode (dropout off) from a
+    copy of the fitted module, so the regressor itself is left unchanged,
+    also when it was fitted on a GPU. The model's metadata
+    (``metadata_props``) records ``n_timesteps``, ``n_channels``,
+    ``n_outputs`` and the library version.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> import onnxruntime
+    >>> from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
+    >>> from sklearn_slstm._onnx import export_onnx
+    >>> X, y = make_damped_sine(n_samples=100, n_timesteps=10, random_state=0)
+    >>> reg = StackedLSTMRegressor(
+    ...     hidden_layer_sizes=(4,), max_iter=1, random_state=0
+    ... ).fit(X, y)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = export_onnx(reg, pathlib.Path(folder) / "model.onnx")
+    ...     session = onnxruntime.InferenceSession(str(path))
+    >>> X_new = X[:7, :, np.newaxis].astype(np.float32)
+    >>> (y_onnx,) = session.run(None, {"X": X_new})
+    >>> y_onnx.shape
+    (7, 5)
+    >>> bool(np.allclose(y_onnx, reg.predict(X[:7]), atol=1e-5))
+    True
+    """
+    _check_onnx_exporter()
+    from . import __version__
+    from ._regressor import StackedLSTMRegressor
+
+    if not isinstance(estimator, StackedLSTMRegressor):
+        raise TypeError(
+            "export_onnx exports a StackedLSTMRegressor, got "
+            f"{type(estimator).__name__}."
+        )
+    check_is_fitted(estimator)
+    n_timesteps = estimator.n_features_in_
+    n_channels = estimator._n_channels
+    model = _PredictModel(
+        copy.deepcopy(estimator.net_.module_).to("cpu"),
+        flatten=estimator._y_was_1d,
+    ).eval()
+    example = torch.zeros(_EXAMPLE_BATCH_SIZE, n_timesteps, n_channels)
+    with torch.no_grad(), warnings.catch_warnings():
+        for message in _EXPORTER_NOISE:
+            warnings.filterwarnings("ignore", message=message)
+        program = torch.onnx.export(
+            model,
+            (example,),
+            dynamo=True,
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_shapes=({0: torch.export.Dim("batch")},),
+            verbose=False,
+        )
+    program.model.metadata_props.update(
+        {
+            "sklearn_slstm.n_timesteps": str(n_timesteps),
+            "sklearn_slstm.n_channels": str(n_channels),
+            "sklearn_slstm.n_outputs": str(estimator.n_outputs_),
+            "sklearn_slstm.version": __version__,
+        }
+    )
+    path = Path(path)
+    program.save(path, external_data=False)
+    return path
+
+
+class _PredictModel(nn.Module):
+    """The fitted module, with ``predict``'s output shape."""
+
+    def __init__(self, module, *, flatten):
+        super().__init__()
+        self.module = module
+        self.flatten = flatten
+
+    def forward(self, X):
+        y_pred = self.module(X)
+        return y_pred[:, 0] if self.flatten else y_pred
+
+
+def _check_onnx_exporter():
+    """Raise an ImportError with the install command if the exporter is missing."""
+    try:
+        import onnx  # noqa: F401
+        import onnxscript  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(
+            "Exporting to ONNX needs the optional dependencies onnx and "
+            f"onnxscript: {_INSTALL_HINT}"
+        ) from exc

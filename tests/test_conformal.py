@@ -1,0 +1,182 @@
+"""Split-conformal intervals: coverage on fresh data, quantile rule, validation."""
+
+import math
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.dummy import DummyRegressor
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_slstm import (
+    ConformalIntervalRegressor,
+    StackedLSTMRegressor,
+    make_damped_sine,
+)
+
+COVERAGE = 0.9
+# Coverage is measured within this many points of COVERAGE. With 10,000
+# calibration and 10,000 test samples, its standard deviation is about 0.4
+# points (for 5,000 and 5,000, about 0.6), so 2 points is a stable check.
+TOLERANCE = 0.02
+
+
+def coverage_per_step(reg, X, y):
+    lower, upper = reg.predict_interval(X)
+    return ((lower <= y) & (y <= upper)).mean(axis=0)
+
+
+@pytest.fixture(scope="module")
+def fresh_waves():
+    """10,000 test waves, never seen by any fit."""
+    return make_damped_sine(n_samples=10_000, random_state=100)
+
+
+@pytest.fixture(scope="module")
+def ridge_conformal():
+    """Ridge fitted on 2,000 waves and calibrated on 10,000."""
+    X, y = make_damped_sine(n_samples=12_000, random_state=0)
+    reg = ConformalIntervalRegressor(
+        Ridge(), coverage=COVERAGE, calibration_fraction=10 / 12, random_state=0
+    )
+    return reg.fit(X, y)
+
+
+def test_ridge_coverage_per_step_on_fresh_data(ridge_conformal, fresh_waves):
+    assert ridge_conformal.n_calibration_ == 10_000
+    covered = coverage_per_step(ridge_conformal, *fresh_waves)
+    assert covered.shape == (5,)
+    np.testing.assert_allclose(covered, COVERAGE, atol=TOLERANCE)
+
+
+def test_lstm_coverage_per_step_on_fresh_data():
+    X, y = make_damped_sine(n_samples=6_000, n_timesteps=20, random_state=0)
+    X_test, y_test = make_damped_sine(n_samples=5_000, n_timesteps=20, random_state=1)
+    lstm = StackedLSTMRegressor(
+        hidden_layer_sizes=(8,), max_iter=2, batch_size=64, random_state=0
+    )
+    reg = ConformalIntervalRegressor(
+        lstm, coverage=COVERAGE, calibration_fraction=5 / 6, random_state=0
+    ).fit(X[:, :, np.newaxis], y)
+    assert reg.n_calibration_ == 5_000
+    assert reg.n_features_in_ == 20
+    covered = coverage_per_step(reg, X_test[:, :, np.newaxis], y_test)
+    np.testing.assert_allclose(covered, COVERAGE, atol=TOLERANCE)
+
+
+def test_1d_target(fresh_waves):
+    X, y = make_damped_sine(n_samples=12_000, random_state=0)
+    reg = ConformalIntervalRegressor(
+        Ridge(), calibration_fraction=10 / 12, random_state=0
+    ).fit(X, y[:, 2])
+    X_test, y_test = fresh_waves
+    lower, upper = reg.predict_interval(X_test)
+    assert reg.quantiles_.shape == (1,)
+    assert lower.shape == upper.shape == reg.predict(X_test).shape == (10_000,)
+    covered = ((lower <= y_test[:, 2]) & (y_test[:, 2] <= upper)).mean()
+    assert abs(covered - COVERAGE) <= TOLERANCE
+
+
+def test_intervals_are_symmetric_around_predict(ridge_conformal, fresh_waves):
+    X_test, _ = fresh_waves
+    y_pred = ridge_conformal.predict(X_test[:50])
+    lower, upper = ridge_conformal.predict_interval(X_test[:50])
+    np.testing.assert_allclose(
+        y_pred - lower, np.tile(ridge_conformal.quantiles_, (50, 1))
+    )
+    np.testing.assert_allclose(upper - y_pred, y_pred - lower)
+
+
+def test_intervals_widen_with_coverage():
+    X, y = make_damped_sine(n_samples=2_000, random_state=0)
+    quantiles = [
+        ConformalIntervalRegressor(Ridge(), coverage=coverage, random_state=0)
+        .fit(X, y)
+        .quantiles_
+        for coverage in (0.5, 0.8, 0.9, 0.99)
+    ]
+    assert (np.diff(quantiles, axis=0) > 0).all()
+
+
+@pytest.mark.parametrize("coverage", [0.5, 0.7, 0.9])
+def test_quantile_is_the_conformal_order_statistic(coverage):
+    """The half-width is the ceil((n + 1) * coverage)-th smallest residual."""
+    X = np.zeros((40, 1))
+    y = np.arange(1.0, 41.0)  # residuals of a model predicting 0
+    reg = ConformalIntervalRegressor(
+        DummyRegressor(strategy="constant", constant=0.0),
+        coverage=coverage,
+        calibration_fraction=0.5,
+        random_state=0,
+    ).fit(X, y)
+    *_, y_calib = train_test_split(X, y, test_size=0.5, random_state=0)
+    rank = math.ceil((len(y_calib) + 1) * coverage)
+    assert reg.quantiles_[0] == np.sort(y_calib)[rank - 1]
+
+
+def test_too_few_calibration_samples_warns_and_gives_infinite_width():
+    X, y = make_damped_sine(n_samples=40, random_state=0)
+    reg = ConformalIntervalRegressor(Ridge(), coverage=0.9, calibration_fraction=0.2)
+    with pytest.warns(UserWarning, match="8 calibration samples are too few"):
+        reg.fit(X, y)
+    assert np.isinf(reg.quantiles_).all()
+    lower, upper = reg.predict_interval(X[:2])
+    assert np.isneginf(lower).all() and np.isposinf(upper).all()
+
+
+def test_estimator_is_cloned_and_works_in_a_pipeline():
+    X, y = make_damped_sine(n_samples=500, random_state=0)
+    ridge = Ridge()
+    reg = ConformalIntervalRegressor(make_pipeline(StandardScaler(), ridge))
+    reg.fit(X, y)
+    assert not hasattr(ridge, "coef_")
+    assert reg.estimator_.steps[-1][1] is not ridge
+    clone(reg).fit(X, y)
+
+
+def test_same_random_state_same_split():
+    X, y = make_damped_sine(n_samples=500, random_state=0)
+    first = ConformalIntervalRegressor(Ridge(), random_state=3).fit(X, y)
+    second = ConformalIntervalRegressor(Ridge(), random_state=3).fit(X, y)
+    np.testing.assert_array_equal(first.quantiles_, second.quantiles_)
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"coverage": 0.0}, "coverage"),
+        ({"coverage": 1.0}, "coverage"),
+        ({"coverage": 1.5}, "coverage"),
+        ({"calibration_fraction": 0.0}, "calibration_fraction"),
+        ({"calibration_fraction": 1.0}, "calibration_fraction"),
+        ({"random_state": "seed"}, "random_state"),
+        ({"estimator": object()}, "estimator"),
+    ],
+)
+def test_invalid_parameters(params, match):
+    X, y = make_damped_sine(n_samples=100, random_state=0)
+    reg = ConformalIntervalRegressor(Ridge()).set_params(**params)
+    with pytest.raises(ValueError, match=match):
+        reg.fit(X, y)
+
+
+def test_unfitted_raises_not_fitted():
+    reg = ConformalIntervalRegressor(Ridge())
+    X, _ = make_damped_sine(n_samples=5, random_state=0)
+    with pytest.raises(NotFittedError):
+        reg.predict(X)
+    with pytest.raises(NotFittedError):
+        reg.predict_interval(X)
+
+
+# coverage=0.5 keeps the widths finite on the checks' small data sets.
+@parametrize_with_checks(
+    [ConformalIntervalRegressor(Ridge(), coverage=0.5, random_state=0)]
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)

@@ -1,0 +1,132 @@
+"""ONNX export: onnxruntime reproduces predict, for every shape of model."""
+
+import sys
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import Ridge
+
+from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
+from sklearn_slstm._onnx import export_onnx
+
+# Short sequences: the exporter traces the LSTM step by step.
+N_TIMESTEPS = 6
+
+
+@pytest.fixture(scope="module")
+def onnxruntime():
+    pytest.importorskip("onnxscript")
+    return pytest.importorskip("onnxruntime")
+
+
+@pytest.fixture(scope="module")
+def waves():
+    X, y = make_damped_sine(n_samples=120, n_timesteps=N_TIMESTEPS, random_state=0)
+    X_test, _ = make_damped_sine(n_samples=37, n_timesteps=N_TIMESTEPS, random_state=1)
+    return X, y, X_test
+
+
+def two_channels(X):
+    """A second channel, the first one's square, so the model needs both."""
+    return np.stack([X, X**2], axis=2)
+
+
+# (hidden_layer_sizes, bidirectional, channels, 1D y): 1, 2 and 3 layers,
+# a bidirectional stack, 3D input with 2 channels, and a 1D target.
+CASES = {
+    "1-layer": ((6,), False, 1, False),
+    "2-layers-1d-y": ((6, 5), False, 1, True),
+    "3-layers-bidirectional": ((4, 4, 4), True, 1, False),
+    "2-channels": ((5, 5), False, 2, False),
+}
+
+
+@pytest.fixture(scope="module", params=list(CASES))
+def exported(request, waves, onnxruntime, tmp_path_factory):
+    hidden_layer_sizes, bidirectional, channels, y_1d = CASES[request.param]
+    X, y, X_test = waves
+    if channels == 2:
+        X, X_test = two_channels(X), two_channels(X_test)
+    reg = StackedLSTMRegressor(
+        hidden_layer_sizes=hidden_layer_sizes,
+        bidirectional=bidirectional,
+        max_iter=2,
+        random_state=0,
+    ).fit(X, y[:, 0] if y_1d else y)
+    module = reg.net_.module_
+    y_before = reg.predict(X_test)
+    path = export_onnx(reg, tmp_path_factory.mktemp("onnx") / "model.onnx")
+    # Export works on a copy: the regressor keeps its module and predictions.
+    assert reg.net_.module_ is module
+    np.testing.assert_array_equal(reg.predict(X_test), y_before)
+    session = onnxruntime.InferenceSession(
+        str(path), providers=["CPUExecutionProvider"]
+    )
+    return reg, path, session, X_test
+
+
+def run_session(session, X):
+    X = X if X.ndim == 3 else X[:, :, np.newaxis]
+    (y_pred,) = session.run(None, {"X": X.astype(np.float32)})
+    return y_pred
+
+
+def test_onnxruntime_matches_predict(exported):
+    reg, _, session, X_test = exported
+    y_onnx = run_session(session, X_test)
+    y_pred = reg.predict(X_test)
+    assert y_onnx.shape == y_pred.shape
+    assert y_onnx.dtype == np.float32
+    np.testing.assert_allclose(y_onnx, y_pred, rtol=0, atol=1e-5)
+
+
+def test_batch_dimension_is_dynamic(exported):
+    """Batch sizes other than the traced one (2) give the same predictions."""
+    reg, _, session, X_test = exported
+    for n_rows in (1, 3, len(X_test)):
+        np.testing.assert_allclose(
+            run_session(session, X_test[:n_rows]),
+            reg.predict(X_test[:n_rows]),
+            rtol=0,
+            atol=1e-5,
+        )
+
+
+def test_graph_signature_and_metadata(exported):
+    reg, path, session, _ = exported
+    (graph_input,) = session.get_inputs()
+    (graph_output,) = session.get_outputs()
+    assert graph_input.name == "X"
+    assert graph_input.type == "tensor(float)"
+    assert isinstance(graph_input.shape[0], str)  # dynamic batch
+    assert graph_input.shape[1:] == [N_TIMESTEPS, reg._n_channels]
+    assert graph_output.name == "y_pred"
+    assert len(graph_output.shape) == (1 if reg._y_was_1d else 2)
+    metadata = session.get_modelmeta().custom_metadata_map
+    assert metadata["sklearn_slstm.n_timesteps"] == str(N_TIMESTEPS)
+    assert metadata["sklearn_slstm.n_outputs"] == str(reg.n_outputs_)
+    # One self-contained file: no external weights next to it.
+    assert [p.name for p in path.parent.iterdir()] == ["model.onnx"]
+
+
+def test_unfitted_raises_not_fitted(onnxruntime, tmp_path):
+    with pytest.raises(NotFittedError):
+        export_onnx(StackedLSTMRegressor(), tmp_path / "model.onnx")
+    assert not (tmp_path / "model.onnx").exists()
+
+
+def test_other_estimators_raise_type_error(onnxruntime, waves, tmp_path):
+    X, y, _ = waves
+    with pytest.raises(TypeError, match="StackedLSTMRegressor"):
+        export_onnx(Ridge().fit(X, y), tmp_path / "model.onnx")
+
+
+@pytest.mark.parametrize("missing", ["onnx", "onnxscript"])
+def test_missing_extra_raises_import_error_with_install_hint(
+    monkeypatch, tmp_path, missing
+):
+    # A None entry in sys.modules makes `import name` raise ImportError.
+    monkeypatch.setitem(sys.modules, missing, None)
+    with pytest.raises(ImportError, match=r'pip install "sklearn-slstm\[onnx\]"'):
+        export_onnx(StackedLSTMRegressor(), tmp_path / "model.onnx")
