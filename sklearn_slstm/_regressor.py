@@ -1,5 +1,6 @@
 """StackedLSTMRegressor: parameters, input validation, fit and predict."""
 
+import contextlib
 import warnings
 from numbers import Integral, Real
 
@@ -12,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._forecast import recursive_forecast
 from ._onnx import export_onnx
+from ._persistence import load_regressor, save_regressor
 from ._training import (
     LOSSES,
     OPTIMIZERS,
@@ -270,62 +272,49 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         fitted = hasattr(self, "net_")
         reset = not (incremental and fitted)
         reuse_net = incremental and fitted and self._net_is_incremental
-        hidden_layer_sizes = self._check_hidden_layer_sizes()
         device = resolve_device(self.device)
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            reset=reset,
-            dtype=np.float32,
-            allow_nd=True,
-            multi_output=True,
-            y_numeric=True,
-        )
-        sequences = self._as_sequences(X, reset=reset)
-        targets = self._as_targets(y, reset=reset)
-        if (
-            self.early_stopping
-            and len(X) - n_validation_samples(len(X), self.validation_fraction) < 1
-        ):
-            raise ValueError(
-                f"early_stopping=True needs at least one training sample left "
-                f"after holding out validation_fraction={self.validation_fraction} "
-                f"of n_samples={len(X)}."
+        with self._fitted_state_restored_on_error():
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                reset=reset,
+                dtype=np.float32,
+                allow_nd=True,
+                multi_output=True,
+                y_numeric=True,
             )
-        epochs = 1 if incremental else self.max_iter
-        if reuse_net:
-            net = self.net_
-        else:
-            net = build_net(
-                n_channels=sequences.shape[2],
-                n_outputs=self.n_outputs_,
-                hidden_layer_sizes=hidden_layer_sizes,
-                dropout=self.dropout,
-                bidirectional=self.bidirectional,
-                loss=self.loss,
-                optimizer=self.optimizer,
-                learning_rate_init=self.learning_rate_init,
-                learning_rate="constant" if incremental else self.learning_rate,
-                batch_size=self.batch_size,
-                max_epochs=epochs,
-                n_samples=len(sequences),
-                early_stopping=self.early_stopping,
-                validation_fraction=self.validation_fraction,
-                n_iter_no_change=self.n_iter_no_change,
-                tol=self.tol,
-                gradient_clip=self.gradient_clip,
-                callbacks=self.callbacks,
-                device=device,
-                verbose=self.verbose,
+            sequences = self._as_sequences(X, reset=reset)
+            targets = self._as_targets(y, reset=reset)
+            if (
+                self.early_stopping
+                and len(X) - n_validation_samples(len(X), self.validation_fraction) < 1
+            ):
+                raise ValueError(
+                    "early_stopping=True needs at least one training sample left "
+                    "after holding out validation_fraction="
+                    f"{self.validation_fraction} of n_samples={len(X)}."
+                )
+            net = (
+                self.net_
+                if reuse_net
+                else self._build_net(
+                    n_channels=sequences.shape[2],
+                    n_outputs=self.n_outputs_,
+                    n_samples=len(sequences),
+                    device=device,
+                    incremental=incremental,
+                )
             )
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        with seeded(seed, device):
-            if not reuse_net:
-                net.initialize()
-                if fitted and (incremental or self.warm_start):
-                    self._continue_training(net)
-            net.partial_fit(sequences, targets, epochs=epochs)
+            seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+            with seeded(seed, device):
+                if not reuse_net:
+                    net.initialize()
+                    if fitted and (incremental or self.warm_start):
+                        self._continue_training(net)
+                net.partial_fit(
+                    sequences, targets, epochs=1 if incremental else self.max_iter
+                )
         self.net_ = net
         self._net_is_incremental = incremental
         self._record_history()
@@ -451,6 +440,106 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         """
         return export_onnx(self, path)
 
+    def save(self, path):
+        """Save the fitted regressor to one safetensors file; see :meth:`load`.
+
+        Unlike pickle, loading the file runs no code from it. The file holds
+        the parameters and fitted attributes as JSON and the weights as
+        tensors, with a checksum. ``callbacks`` must be None (callbacks are
+        code); the optimizer state is not stored. Needs the optional
+        dependency safetensors: ``pip install "sklearn-slstm[safetensors]"``.
+
+        Parameters
+        ----------
+        path : str or path-like
+            File to write, conventionally ``*.safetensors``.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
+        >>> X, y = make_damped_sine(n_samples=100, n_timesteps=10, random_state=0)
+        >>> reg = StackedLSTMRegressor(
+        ...     hidden_layer_sizes=(4,), max_iter=1, random_state=0
+        ... ).fit(X, y)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = os.path.join(folder, "model.safetensors")
+        ...     reg.save(path)
+        ...     loaded = StackedLSTMRegressor.load(path)
+        >>> bool((loaded.predict(X) == reg.predict(X)).all())
+        True
+        """
+        save_regressor(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """Load a regressor written by :meth:`save`; predictions are identical.
+
+        Nothing in the file is executed. A truncated, corrupted or tampered
+        file raises a ``ValueError`` that names the problem.
+
+        Parameters
+        ----------
+        path : str or path-like
+            File written by :meth:`save`.
+
+        Returns
+        -------
+        estimator : StackedLSTMRegressor
+            The fitted regressor.
+        """
+        return load_regressor(path)
+
+    def _build_net(self, *, n_channels, n_outputs, n_samples, device, incremental):
+        """The uninitialised skorch net for these parameters and data shape.
+
+        ``incremental`` builds the net of :meth:`partial_fit`: one epoch per
+        call at a constant learning rate.
+        """
+        return build_net(
+            n_channels=n_channels,
+            n_outputs=n_outputs,
+            hidden_layer_sizes=self._check_hidden_layer_sizes(),
+            dropout=self.dropout,
+            bidirectional=self.bidirectional,
+            loss=self.loss,
+            optimizer=self.optimizer,
+            learning_rate_init=self.learning_rate_init,
+            learning_rate="constant" if incremental else self.learning_rate,
+            batch_size=self.batch_size,
+            max_epochs=1 if incremental else self.max_iter,
+            n_samples=n_samples,
+            early_stopping=self.early_stopping,
+            validation_fraction=self.validation_fraction,
+            n_iter_no_change=self.n_iter_no_change,
+            tol=self.tol,
+            gradient_clip=self.gradient_clip,
+            callbacks=self.callbacks,
+            device=device,
+            verbose=self.verbose,
+        )
+
+    @contextlib.contextmanager
+    def _fitted_state_restored_on_error(self):
+        """Undo every change to the fitted state if the block raises.
+
+        Validation sets ``n_features_in_`` and friends before later checks
+        can still fail; a failed fit must leave a fitted model as it was.
+        """
+
+        def is_state(name):
+            return name.startswith("_") or name.endswith("_")
+
+        saved = {name: value for name, value in vars(self).items() if is_state(name)}
+        try:
+            yield
+        except BaseException:
+            for name in [name for name in vars(self) if is_state(name)]:
+                if name not in saved:
+                    delattr(self, name)
+            vars(self).update(saved)
+            raise
+
     def _check_hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
         sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
@@ -483,8 +572,8 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
             self._n_channels = n_channels
         elif n_channels != self._n_channels:
             raise ValueError(
-                f"X has {n_channels} channels, but {type(self).__name__} was "
-                f"fitted with {self._n_channels} channels."
+                f"X has {n_channels} channel(s), but {type(self).__name__} was "
+                f"fitted with {self._n_channels} channel(s)."
             )
         # torch cannot share memory with a read-only array (e.g. a memmap).
         return torch.from_numpy(X if X.flags.writeable else X.copy())

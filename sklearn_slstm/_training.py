@@ -116,6 +116,21 @@ class StopOnNonFiniteLoss(Callback):
             )
 
 
+class PicklableLRScheduler(LRScheduler):
+    """skorch's ``LRScheduler``, pickled without its torch scheduler.
+
+    The torch scheduler holds the optimizer, whose CUDA tensors would be
+    pickled outside skorch's device mapping, so a model fitted on a GPU could
+    not be unpickled on a CPU-only machine (fixed in skorch after 1.4).
+    ``on_train_begin`` builds a new scheduler anyway.
+    """
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["lr_scheduler_"] = None
+        return state
+
+
 def n_validation_samples(n_samples, validation_fraction):
     """Number of rows held out for validation, at least one."""
     return max(1, round(n_samples * validation_fraction))
@@ -234,7 +249,7 @@ def build_net(
         net_callbacks.append(
             (
                 "lr_scheduler",
-                LRScheduler(
+                PicklableLRScheduler(
                     schedule,
                     step_every="batch",
                     event_name=None,

@@ -75,7 +75,7 @@ def test_partial_fit_continues_after_fit(sine_data):
     [
         (lambda X, y: (X[:, :10], y), "features"),
         (lambda X, y: (X, y[:, :2]), "outputs"),
-        (lambda X, y: (np.stack([X, X], axis=-1), y), "channels"),
+        (lambda X, y: (np.stack([X, X], axis=-1), y), "channel"),
     ],
 )
 def test_partial_fit_rejects_data_of_another_shape(sine_data, change, message):
