@@ -59,7 +59,7 @@ def test_3d_input_with_two_channels(sine_data):
     reg = StackedLSTMRegressor(**TINY).fit(X3, y)
     assert reg.net_.module_.lstms[0].input_size == 2
     assert reg.predict(X3).shape == (300, 5)
-    with pytest.raises(ValueError, match="2 channels"):
+    with pytest.raises(ValueError, match=r"2 channel\(s\)"):
         reg.predict(X3[:, :, :1])
     with pytest.raises(ValueError, match="20 features"):
         reg.predict(X3[:, :10])
