@@ -62,7 +62,7 @@ class ConformalIntervalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimat
     n_features_in_ : int
         Number of features seen during :term:`fit`. Defined only when the
         fitted estimator defines it.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during :term:`fit`. Defined only when the
         fitted estimator defines it.
 

@@ -108,7 +108,7 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         ``net_.history`` the training history.
     n_features_in_ : int
         Number of time steps of each sequence seen during :term:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during :term:`fit`. Defined only when ``X``
         has feature names that are all strings.
     n_outputs_ : int
