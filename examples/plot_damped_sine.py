@@ -30,7 +30,7 @@ from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
 # SKLEARN_SLSTM_FAST=1 (set by the documentation build) runs a smaller version.
 FAST = os.environ.get("SKLEARN_SLSTM_FAST", "0") == "1"
 N_TRAIN = 2_000 if FAST else 10_000
-N_EPOCHS = 3 if FAST else 10
+N_EPOCHS = 3 if FAST else StackedLSTMRegressor().max_iter
 
 # %%
 # The data
@@ -62,14 +62,14 @@ plt.show()
 # %%
 # The model
 # ---------
-# Two LSTM layers of 20 units feed a linear layer that outputs the 5 future
-# values, as in the classic Keras model of this problem. The defaults train
+# Two LSTM layers of 16 units (the default) feed a linear layer that outputs
+# the 5 future values, as in the classic Keras model of this problem, which
+# has 20 units per layer. The defaults train
 # with the mean absolute error (MAE) loss, Adam and a one-cycle learning rate
 # schedule. ``random_state`` makes the fit reproducible; ``verbose=1`` prints
 # one line per epoch. Printing an estimator shows the parameters that differ
 # from the defaults.
 reg = StackedLSTMRegressor(
-    hidden_layer_sizes=(20, 20),
     max_iter=N_EPOCHS,
     random_state=0,
     verbose=1,

