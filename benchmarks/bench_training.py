@@ -550,9 +550,13 @@ def bench_defaults(table, data, test, hand_times, args):
     relative_cpu = statistics.median(t.cpu for t in times) / statistics.median(
         t.cpu for t in hand_times
     )
+    defaults = StackedLSTMRegressor()
     table.section(
-        f"(c) defaults (batch 32, 10 epochs, onecycle lr 0.01), "
-        f"{len(X):,} train, seeds {seeds[0]}..{seeds[-1]}"
+        f"(c) defaults ({len(defaults.hidden_layer_sizes)} x "
+        f"{defaults.hidden_layer_sizes[0]} units, batch {defaults.batch_size}, "
+        f"{defaults.max_iter} epochs, {defaults.learning_rate} lr "
+        f"{defaults.learning_rate_init}), {len(X):,} train, "
+        f"seeds {seeds[0]}..{seeds[-1]}"
     )
     table.add("c1", "fit, defaults (median over seeds)", seconds_text(times))
     table.add(
@@ -683,7 +687,8 @@ def bench_scaling(table, args, sizes):
     float64_bytes = large_data[0].nbytes + large_data[1].nbytes
     float32_bytes = float64_bytes // 2
     table.section(
-        f"(d) scaling of the defaults with max_iter={epochs} (not 10), time per "
+        f"(d) scaling of the defaults with max_iter={epochs} (not "
+        f"{StackedLSTMRegressor().max_iter}), time per "
         f"epoch; the {n_large:,} case runs {LARGE_REPEATS}x in a child process"
     )
     table.add(
