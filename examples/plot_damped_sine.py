@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.metrics import mean_absolute_error
 
-from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
+from sklearn_slstm import ForecastDisplay, StackedLSTMRegressor, make_damped_sine
 
 # SKLEARN_SLSTM_FAST=1 (set by the documentation build) runs a smaller version.
 FAST = os.environ.get("SKLEARN_SLSTM_FAST", "0") == "1"
@@ -122,16 +122,13 @@ plt.show()
 # Predicting
 # ----------
 # The end of the input window, the true continuation and the forecast for a
-# few test waves.
+# few test waves, drawn by :class:`~sklearn_slstm.ForecastDisplay`.
 fig, axes = plt.subplots(2, 2, figsize=(9, 5.5), sharex=True, layout="constrained")
 shown = 20
 for k, ax in enumerate(axes.flat):
-    ax.plot(steps_in[-shown:], X_test[k, -shown:], ".-", color="0.6", label="input")
-    ax.plot(steps_out, y_test[k], "o-", label="true")
-    ax.plot(steps_out, y_pred[k], "x--", label="predicted")
+    ForecastDisplay.from_predictions(
+        X_test[:, -shown:], y_test, y_pred, samples=[k], origin=n_in, ax=ax
+    )
     ax.set_title(f"test wave {k}")
-for ax in axes[-1]:
-    ax.set_xlabel("step i")
-axes[0, 0].legend(fontsize="small")
 fig.suptitle(f"Forecasts on test waves (last {shown} of {n_in} input steps shown)")
 plt.show()

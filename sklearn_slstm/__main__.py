@@ -18,7 +18,7 @@ import torch
 from sklearn.metrics import mean_absolute_error
 from sklearn.model_selection import GridSearchCV
 
-from . import StackedLSTMRegressor, make_damped_sine
+from . import ForecastDisplay, StackedLSTMRegressor, make_damped_sine
 
 # The estimator's own defaults, so that the command line stays in step with them.
 _DEFAULTS = StackedLSTMRegressor().get_params()
@@ -339,26 +339,22 @@ def _plot_or_skip(plot, path, *data):
 
 
 def _plot_waves(figure, X, y_true, y_pred):
-    n_in, n_out = X.shape[1], y_true.shape[1]
+    n_in = X.shape[1]
     # Only the end of the input window is drawn, so that the few forecast
     # steps are large enough to tell the prediction from the truth.
     shown = min(n_in, N_PLOTTED_STEPS)
-    steps_in, steps_out = np.arange(n_in - shown, n_in), np.arange(n_in, n_in + n_out)
     axes = figure.subplots(2, (len(X) + 1) // 2, sharex=True, squeeze=False)
     for k, ax in enumerate(axes.flat):
         if k >= len(X):
             ax.set_visible(False)
             continue
-        ax.plot(steps_in, X[k, -shown:], ".-", color="0.6", label="input (end)")
-        ax.plot(steps_out, y_true[k], "o-", color="tab:blue", label="true")
-        ax.plot(steps_out, y_pred[k], "x--", color="tab:orange", label="predicted")
-        ax.axvline(n_in - 0.5, color="0.85", zorder=0)
+        rows = slice(k, k + 1)
+        ForecastDisplay(
+            X=X[rows, -shown:], y_true=y_true[rows], y_pred=y_pred[rows], origin=n_in
+        ).plot(ax=ax)
         ax.set_title(f"held-out wave {k}")
-    for ax in axes[-1]:
-        ax.set_xlabel("step i")
-    for ax in axes[:, 0]:
-        ax.set_ylabel("value")
-    axes.flat[0].legend(fontsize="small")
+        if k:
+            ax.get_legend().remove()
     figure.suptitle(
         f"StackedLSTMRegressor on held-out damped sine waves "
         f"(last {shown} of {n_in} input steps shown)"
