@@ -59,6 +59,13 @@ def _positive_int(text):
     return value
 
 
+class _OneLineErrorParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line, exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def build_parser():
     """Build the command-line parser.
 
@@ -69,7 +76,7 @@ def build_parser():
     """
     # The console script passes its own name; "python -m" would show __main__.py.
     invoked_as = Path(sys.argv[0]).stem
-    parser = argparse.ArgumentParser(
+    parser = _OneLineErrorParser(
         prog=invoked_as if invoked_as == "sklearn-slstm" else "python -m sklearn_slstm",
         description=(
             "Fit a stacked LSTM to the damped sine wave problem (predict the "
