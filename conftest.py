@@ -3,7 +3,6 @@
 import importlib.util
 
 _OPTIONAL = {
-    "sklearn_slstm/_onnx.py": ("onnxruntime", "onnxscript"),
     "sklearn_slstm/_display.py": ("matplotlib",),
 }
 

@@ -73,17 +73,6 @@ def recursive_forecast(estimator, X, horizon):
 
     With ``horizon <= n_outputs_``, the result is the first ``horizon``
     columns of ``estimator.predict(X)``.
-
-    Examples
-    --------
-    >>> from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
-    >>> from sklearn_slstm._forecast import recursive_forecast
-    >>> X, y = make_damped_sine(n_samples=200, n_timesteps=20, random_state=0)
-    >>> reg = StackedLSTMRegressor(
-    ...     hidden_layer_sizes=(8,), max_iter=2, random_state=0
-    ... ).fit(X, y)
-    >>> recursive_forecast(reg, X[:3], horizon=12).shape
-    (3, 12)
     """
     check_is_fitted(estimator)
     if getattr(estimator, "_n_channels", 1) != 1:

@@ -84,27 +84,6 @@ def export_onnx(estimator, path):
     also when it was fitted on a GPU. The model's metadata
     (``metadata_props``) records ``n_timesteps``, ``n_channels``,
     ``n_outputs`` and the library version.
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> import numpy as np
-    >>> import onnxruntime
-    >>> from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
-    >>> from sklearn_slstm._onnx import export_onnx
-    >>> X, y = make_damped_sine(n_samples=100, n_timesteps=10, random_state=0)
-    >>> reg = StackedLSTMRegressor(
-    ...     hidden_layer_sizes=(4,), max_iter=1, random_state=0
-    ... ).fit(X, y)
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     path = export_onnx(reg, pathlib.Path(folder) / "model.onnx")
-    ...     session = onnxruntime.InferenceSession(str(path))
-    >>> X_new = X[:7, :, np.newaxis].astype(np.float32)
-    >>> (y_onnx,) = session.run(None, {"X": X_new})
-    >>> y_onnx.shape
-    (7, 5)
-    >>> bool(np.allclose(y_onnx, reg.predict(X[:7]), atol=1e-5))
-    True
     """
     _check_onnx_exporter()
     from . import __version__
