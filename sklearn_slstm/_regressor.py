@@ -115,8 +115,9 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         Number of outputs.
     loss_curve_ : list of float
         Training loss at the end of each epoch.
-    best_loss_ : float
-        The lowest training loss reached.
+    best_loss_ : float or None
+        The lowest training loss reached; None if training was interrupted
+        before its first epoch completed.
     validation_scores_ : list of float or None
         R^2 on the held-out validation data after each epoch; None unless
         ``early_stopping=True``.
