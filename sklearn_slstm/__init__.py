@@ -4,6 +4,7 @@ from ._conformal import ConformalIntervalRegressor
 from ._display import ForecastDisplay
 from ._generator import DampedSineGenerator, make_damped_sine
 from ._regressor import StackedLSTMRegressor
+from ._windows import make_windows
 
 __version__ = "0.1.0"
 
@@ -13,4 +14,5 @@ __all__ = [
     "ForecastDisplay",
     "StackedLSTMRegressor",
     "make_damped_sine",
+    "make_windows",
 ]
