@@ -27,11 +27,10 @@ stderr, the tables to stdout.
 """
 
 import argparse
-import sys
-import time
 
 import numpy as np
 import torch
+from _common import columns_text, log, timed
 
 from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
 from sklearn_slstm._forecast import recursive_forecast
@@ -55,13 +54,6 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def fit_timed(X, y, seed, max_iter):
-    reg = StackedLSTMRegressor(random_state=seed, max_iter=max_iter)
-    start = time.perf_counter()
-    reg.fit(X, y)
-    return reg, time.perf_counter() - start
-
-
 def main(argv=None):
     args = parse_args(argv)
     if args.threads:
@@ -82,14 +74,15 @@ def main(argv=None):
         X, y = make_damped_sine(
             n_samples=n_train, n_outputs=horizon, random_state=args.seed
         )
-        print(f"fitting the direct model for horizon {horizon}...", file=sys.stderr)
-        models[horizon], fit_times[horizon] = fit_timed(X, y, args.seed, max_iter)
-        print(f"  {fit_times[horizon]:.1f} s", file=sys.stderr)
+        log(f"fitting the direct model for horizon {horizon}...")
+        regressor = StackedLSTMRegressor(random_state=args.seed, max_iter=max_iter)
+        models[horizon], fit_times[horizon] = timed(regressor.fit, X, y)
+        log(f"  {fit_times[horizon].wall:.1f} s")
 
     one_block = models[BLOCK]
-    start = time.perf_counter()
-    recursive = recursive_forecast(one_block, X_test, horizon_max)
-    recursive_time = time.perf_counter() - start
+    recursive, recursive_time = timed(
+        recursive_forecast, one_block, X_test, horizon_max
+    )
     direct = {h: models[h].predict(X_test) for h in HORIZONS}
 
     print(
@@ -97,40 +90,51 @@ def main(argv=None):
         f"StackedLSTMRegressor defaults, seed {args.seed}"
     )
     print()
-    header = (
-        f"{'horizon':>7}  {'MAE recursive':>13}  {'MAE direct':>10}  "
-        f"{'ratio':>5}  {'last step rec.':>14}  {'last step dir.':>14}  "
-        f"{'direct fit':>10}"
-    )
-    print(header)
-    print("-" * len(header))
+    rows = []
     for horizon in HORIZONS:
         error_rec = np.abs(recursive[:, :horizon] - y_test[:, :horizon])
         error_dir = np.abs(direct[horizon] - y_test[:, :horizon])
-        print(
-            f"{horizon:>7}  {error_rec.mean():>13.4f}  {error_dir.mean():>10.4f}  "
-            f"{error_rec.mean() / error_dir.mean():>5.2f}  "
-            f"{error_rec[:, -1].mean():>14.4f}  {error_dir[:, -1].mean():>14.4f}  "
-            f"{fit_times[horizon]:>8.1f} s"
+        rows.append(
+            (
+                str(horizon),
+                f"{error_rec.mean():.4f}",
+                f"{error_dir.mean():.4f}",
+                f"{error_rec.mean() / error_dir.mean():.2f}",
+                f"{error_rec[:, -1].mean():.4f}",
+                f"{error_dir[:, -1].mean():.4f}",
+                f"{fit_times[horizon].wall:.1f} s",
+            )
         )
+    header = (
+        "horizon",
+        "MAE recursive",
+        "MAE direct",
+        "ratio",
+        "last step rec.",
+        "last step dir.",
+        "direct fit",
+    )
+    print(columns_text(header, rows))
     print()
     print(
         f"Recursive forecast of {horizon_max} steps for {n_test:,} waves: "
-        f"{recursive_time:.2f} s ({horizon_max // BLOCK} predict calls)."
+        f"{recursive_time.wall:.2f} s ({horizon_max // BLOCK} predict calls)."
     )
     print()
     print(f"MAE per block of {BLOCK} steps, horizon {horizon_max}:")
-    header = f"{'steps':>7}  {'recursive':>9}  {'direct':>9}"
-    print(header)
-    print("-" * len(header))
     error_rec = np.abs(recursive - y_test).mean(axis=0)
     error_dir = np.abs(direct[horizon_max] - y_test).mean(axis=0)
+    rows = []
     for start in range(0, horizon_max, BLOCK):
         block = slice(start, start + BLOCK)
-        print(
-            f"{start + 1:>3}-{start + BLOCK:<3}  {error_rec[block].mean():>9.4f}  "
-            f"{error_dir[block].mean():>9.4f}"
+        rows.append(
+            (
+                f"{start + 1}-{start + BLOCK}",
+                f"{error_rec[block].mean():.4f}",
+                f"{error_dir[block].mean():.4f}",
+            )
         )
+    print(columns_text(("steps", "recursive", "direct"), rows))
 
     n_timesteps = X_test.shape[1]
     shifted = damped_sine(

@@ -10,6 +10,7 @@ the warm-up time is printed separately). It prints the median wall times,
 their ratio to ``n_jobs=1``, whether the cross-validation scores are
 identical to the sequential ones, and the torch thread count each process
 uses, to show that the parallel runs do not oversubscribe the cores.
+Progress (each timed run, the cluster's start-up) goes to stderr.
 
 ``refit=False``: the final refit runs in the calling process whatever
 ``n_jobs`` is, so it would only dilute the comparison.
@@ -23,11 +24,11 @@ import argparse
 import logging
 import os
 import statistics
-import time
 
 import joblib
 import numpy as np
 import torch
+from _common import Stopwatch, columns_text, log, timed
 from sklearn.model_selection import GridSearchCV
 
 from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
@@ -67,15 +68,18 @@ def search(args, n_jobs):
 
 
 def run(mode, args, X, y):
-    """Fit one grid search in ``mode``; return (seconds, mean test scores)."""
+    """Fit one grid search in ``mode``; return (mean test scores, Stopwatch).
+
+    Only the Stopwatch's wall-clock time means anything here: its CPU time
+    is this process's alone, without the workers'.
+    """
     n_jobs = 2 if mode == "n_jobs=2" else None
-    start = time.perf_counter()
     if mode == "dask":
         with joblib.parallel_config(backend="dask"):
-            fitted = search(args, n_jobs).fit(X, y)
+            fitted, stopwatch = timed(search(args, n_jobs).fit, X, y)
     else:
-        fitted = search(args, n_jobs).fit(X, y)
-    return time.perf_counter() - start, fitted.cv_results_["mean_test_score"]
+        fitted, stopwatch = timed(search(args, n_jobs).fit, X, y)
+    return fitted.cv_results_["mean_test_score"], stopwatch
 
 
 def main():
@@ -96,16 +100,16 @@ def main():
             # MALLOC_TRIM_THRESHOLD_=65536, torch faults its batch buffers in
             # anew at every batch, and a search ran about 2x slower.
             dask.config.set(DASK_MALLOC_SETTINGS)
-        start = time.perf_counter()
-        cluster = LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
-        client = Client(cluster)
-        print(f"Dask LocalCluster started in {time.perf_counter() - start:.1f} s")
+        with Stopwatch() as started:
+            cluster = LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            client = Client(cluster)
+        log(f"Dask LocalCluster started in {started.wall:.1f} s")
         modes.append("dask")
 
     print(
@@ -114,10 +118,10 @@ def main():
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}"
     )
     try:
-        warmup = {mode: run(mode, args, X[:200], y[:200])[0] for mode in modes}
+        warmup = {mode: run(mode, args, X[:200], y[:200])[1] for mode in modes}
         print(
             "warm-up (untimed, 200 samples): "
-            + ", ".join(f"{mode} {seconds:.1f} s" for mode, seconds in warmup.items())
+            + ", ".join(f"{mode} {sw.wall:.1f} s" for mode, sw in warmup.items())
         )
         print("torch threads, main process:", torch.get_num_threads())
         print(
@@ -137,22 +141,24 @@ def main():
         for repeat in range(args.repeats):
             order = modes[repeat % len(modes) :] + modes[: repeat % len(modes)]
             for mode in order:
-                seconds, mean_scores = run(mode, args, X, y)
-                times[mode].append(seconds)
+                mean_scores, stopwatch = run(mode, args, X, y)
+                times[mode].append(stopwatch.wall)
                 scores.setdefault(mode, mean_scores)
-                print(f"  repeat {repeat + 1} {mode:9s} {seconds:7.2f} s")
+                log(f"  repeat {repeat + 1} {mode:9s} {stopwatch.wall:7.2f} s")
     finally:
         if client is not None:
             client.close()
             cluster.close()
 
     baseline = statistics.median(times["n_jobs=1"])
-    print(f"\n{'mode':9s} {'median s':>9s} {'ratio':>6s}  scores vs n_jobs=1")
+    rows = []
     for mode in modes:
         median = statistics.median(times[mode])
         difference = np.max(np.abs(scores[mode] - scores["n_jobs=1"]))
         same = "identical" if difference == 0 else f"max abs diff {difference:.2e}"
-        print(f"{mode:9s} {median:9.2f} {baseline / median:6.2f}  {same}")
+        rows.append((mode, f"{median:.2f}", f"{baseline / median:.2f}", same))
+    print()
+    print(columns_text(("mode", "median s", "ratio", "scores vs n_jobs=1"), rows))
     print("ratio = median time of n_jobs=1 / median time of the mode (>1: faster)")
     print("mean_test_score n_jobs=1:", scores["n_jobs=1"])
 

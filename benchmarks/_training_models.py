@@ -1,0 +1,151 @@
+"""The reference model of the training benchmark, three ways, and its data.
+
+The reference configuration is the classic Keras one: two LSTM layers of 20
+units, MAE, Adam at 1e-3, batch 10, one epoch, constant learning rate. This
+module trains it through ``StackedLSTMRegressor``, through a hand-written
+PyTorch loop, and (optionally) through Keras. The fitting functions return
+``(model, Stopwatch)``, like `_common.timed`.
+"""
+
+import importlib.util
+
+import numpy as np
+import torch
+from _common import Stopwatch
+from sklearn.utils import check_random_state
+from torch import nn
+
+from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
+
+# The hand-written loop imports the package's module rather than repeating it,
+# so that both sides train exactly the same network with the same Keras-style
+# initialisation; only the training loop around it is written by hand.
+from sklearn_slstm._module import StackedLSTM
+
+HIDDEN_LAYER_SIZES = (20, 20)
+LEARNING_RATE = 1e-3
+REFERENCE_BATCH_SIZE = 10
+N_TIMESTEPS = 50
+N_OUTPUTS = 5
+
+
+def make_data(n_samples, *, random_state, n_timesteps=N_TIMESTEPS):
+    """Return the float64 arrays a user would pass, and float32 tensors.
+
+    The tensors, of shape (n_samples, n_timesteps, 1) and
+    (n_samples, n_outputs), are what the hand-written loop trains on.
+    """
+    X, y = make_damped_sine(
+        n_samples, n_timesteps=n_timesteps, random_state=random_state
+    )
+    X_tensor = torch.from_numpy(X.astype(np.float32)[:, :, np.newaxis])
+    y_tensor = torch.from_numpy(y.astype(np.float32))
+    return X, y, X_tensor, y_tensor
+
+
+def reference_regressor(seed):
+    """An unfitted ``StackedLSTMRegressor`` in the reference configuration."""
+    return StackedLSTMRegressor(
+        hidden_layer_sizes=HIDDEN_LAYER_SIZES,
+        loss="mae",
+        batch_size=REFERENCE_BATCH_SIZE,
+        max_iter=1,
+        learning_rate="constant",
+        learning_rate_init=LEARNING_RATE,
+        early_stopping=False,
+        random_state=seed,
+    )
+
+
+# ------------------------------------------------------- hand-written loop ---
+
+
+def torch_seed(random_state):
+    """The torch seed ``StackedLSTMRegressor`` derives from ``random_state``.
+
+    Seeding the hand-written loop the same way gives both sides the same
+    initial weights and the same batch order, so their MAEs should agree.
+    """
+    return check_random_state(random_state).randint(np.iinfo(np.int32).max)
+
+
+def fit_hand_loop(X, y, *, seed, epochs=1, batch_size=REFERENCE_BATCH_SIZE):
+    """Train the reference model with a plain PyTorch loop.
+
+    Parameters
+    ----------
+    X : torch.Tensor of shape (n_samples, n_timesteps, n_channels)
+        Float32 training sequences.
+    y : torch.Tensor of shape (n_samples, n_outputs)
+        Float32 targets.
+    seed : int
+        Seeds weights and shuffling as the regressor would (see `torch_seed`).
+    epochs : int, default=1
+        Passes over the data, each in a new random order.
+    batch_size : int, default=10
+        Rows per optimizer step.
+
+    Returns
+    -------
+    module : StackedLSTM
+        The trained module.
+    stopwatch : Stopwatch
+        The time from model construction to the last optimizer step.
+    """
+    with torch.random.fork_rng():
+        torch.manual_seed(torch_seed(seed))
+        with Stopwatch() as stopwatch:
+            module = StackedLSTM(X.shape[2], HIDDEN_LAYER_SIZES, y.shape[1])
+            optimizer = torch.optim.Adam(module.parameters(), lr=LEARNING_RATE)
+            criterion = nn.L1Loss()
+            module.train()
+            for _ in range(epochs):
+                order = torch.randperm(len(X))
+                for begin in range(0, len(X), batch_size):
+                    rows = order[begin : begin + batch_size]
+                    optimizer.zero_grad()
+                    loss = criterion(module(X[rows]), y[rows])
+                    loss.backward()
+                    optimizer.step()
+    return module, stopwatch
+
+
+def forward(module, X):
+    """The hand-written prediction: one forward pass in eval mode."""
+    module.eval()
+    with torch.no_grad():
+        return module(X)
+
+
+# ------------------------------------------------------------------- Keras ---
+
+
+def keras_available():
+    return importlib.util.find_spec("tensorflow") is not None
+
+
+def fit_keras(X, y, *, seed):
+    """Fit the classic Keras reference model; return (model, Stopwatch).
+
+    ``X`` is a float32 array of shape (n_samples, n_timesteps, 1).
+    TensorFlow keeps its own thread pools; ``--threads`` does not touch them.
+    """
+    from tensorflow import keras
+
+    keras.utils.set_random_seed(seed)
+    with Stopwatch() as stopwatch:
+        model = keras.Sequential(
+            [
+                keras.Input(shape=X.shape[1:]),
+                keras.layers.LSTM(HIDDEN_LAYER_SIZES[0], return_sequences=True),
+                keras.layers.LSTM(HIDDEN_LAYER_SIZES[1]),
+                keras.layers.Dense(y.shape[1]),
+            ]
+        )
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=LEARNING_RATE), loss="mae"
+        )
+        model.fit(
+            X, y, batch_size=REFERENCE_BATCH_SIZE, epochs=1, shuffle=True, verbose=0
+        )
+    return model, stopwatch
