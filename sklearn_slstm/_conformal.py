@@ -43,10 +43,20 @@ class ConformalIntervalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimat
     calibration_fraction : float, default=0.2
         Fraction, in (0, 1), of the samples passed to :meth:`fit` held out
         to calibrate the intervals; the estimator is fitted on the rest.
+    shuffle : bool, default=True
+        Whether the calibration samples are drawn at random. With
+        ``shuffle=False`` they are the last ``calibration_fraction`` of the
+        rows, in the order given, and the estimator is fitted on the rows
+        before them: use it for windows of a time series
+        (:func:`make_windows`), whose neighbouring rows overlap, so that
+        no calibration window shares values with the training windows
+        except at the boundary, and calibration, like forecasting, happens
+        after the training data.
     random_state : int, RandomState instance or None, default=None
         Controls the shuffled split into training and calibration samples.
-        Pass an int for the same split across calls. The wrapped estimator's
-        own randomness is set by its own parameters.
+        Pass an int for the same split across calls; ignored when
+        ``shuffle=False``. The wrapped estimator's own randomness is set by
+        its own parameters.
 
     Attributes
     ----------
@@ -80,6 +90,14 @@ class ConformalIntervalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimat
     guarantee over ``n_outputs`` outputs, ask for a coverage of
     ``1 - (1 - coverage) / n_outputs`` (Bonferroni). It is marginal over
     samples too: the intervals have the same width for every input.
+
+    Windows of one time series break exchangeability twice over: a
+    shuffled split puts calibration windows between training windows that
+    share most of their values, so the residuals come out too small, and
+    forecasts are made later than every window seen. ``shuffle=False``
+    calibrates on the most recent windows, after the training ones, which
+    is the honest choice for forecasts; the guarantee then rests on the
+    recent past resembling the near future.
 
     The half-width of output ``j`` is the ``k``-th smallest of the ``n``
     calibration residuals ``|y_j - y_pred_j|`` with
@@ -120,15 +138,23 @@ class ConformalIntervalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimat
         "estimator": [HasMethods(["fit", "predict"])],
         "coverage": [Interval(Real, 0, 1, closed="neither")],
         "calibration_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "shuffle": ["boolean"],
         "random_state": ["random_state"],
     }
 
     def __init__(
-        self, estimator, *, coverage=0.9, calibration_fraction=0.2, random_state=None
+        self,
+        estimator,
+        *,
+        coverage=0.9,
+        calibration_fraction=0.2,
+        shuffle=True,
+        random_state=None,
     ):
         self.estimator = estimator
         self.coverage = coverage
         self.calibration_fraction = calibration_fraction
+        self.shuffle = shuffle
         self.random_state = random_state
 
     @_fit_context(
@@ -161,7 +187,8 @@ class ConformalIntervalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimat
             X,
             y,
             test_size=self.calibration_fraction,
-            random_state=self.random_state,
+            shuffle=self.shuffle,
+            random_state=self.random_state if self.shuffle else None,
         )
         self.estimator_ = clone(self.estimator).fit(X_train, y_train)
         for name in ("n_features_in_", "feature_names_in_"):

@@ -18,6 +18,7 @@ from sklearn_slstm import (
     StackedLSTMRegressor,
     make_damped_sine,
 )
+from sklearn_slstm._conformal import _conformal_rank
 
 COVERAGE = 0.9
 # Coverage is measured within this many points of COVERAGE. With 10,000
@@ -180,3 +181,36 @@ def test_unfitted_raises_not_fitted():
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+class _FitRecorder(Ridge):
+    """Ridge that keeps the rows it was fitted on."""
+
+    def fit(self, X, y):
+        self.X_fit_ = np.array(X)
+        return super().fit(X, y)
+
+
+def test_unshuffled_split_calibrates_on_the_last_rows():
+    X, y = make_damped_sine(n_samples=200, n_timesteps=10, random_state=0)
+    recorder = _FitRecorder()
+    reg = ConformalIntervalRegressor(
+        recorder, calibration_fraction=0.25, shuffle=False
+    ).fit(X, y)
+    # The estimator saw the first 150 rows, in order; the last 50 calibrate.
+    np.testing.assert_array_equal(reg.estimator_.X_fit_, X[:150])
+    assert reg.n_calibration_ == 50
+    residuals = np.abs(y[150:] - Ridge().fit(X[:150], y[:150]).predict(X[150:]))
+    expected = np.sort(residuals, axis=0)[_conformal_rank(50, 0.9) - 1]
+    np.testing.assert_allclose(reg.quantiles_, expected)
+
+
+def test_unshuffled_split_ignores_random_state():
+    X, y = make_damped_sine(n_samples=100, n_timesteps=10, random_state=0)
+    widths = [
+        ConformalIntervalRegressor(Ridge(), shuffle=False, random_state=seed)
+        .fit(X, y)
+        .quantiles_
+        for seed in (0, 1)
+    ]
+    np.testing.assert_array_equal(*widths)
