@@ -44,8 +44,14 @@ def make_data(n_samples, *, random_state, n_timesteps=N_TIMESTEPS):
 
 
 def reference_regressor(seed):
-    """An unfitted ``StackedLSTMRegressor`` in the reference configuration."""
+    """An unfitted ``StackedLSTMRegressor`` in the reference configuration.
+
+    Like the Keras model and the hand-written loop, it trains on the raw
+    values, without the library's scaling and skip connection.
+    """
     return StackedLSTMRegressor(
+        scaling=None,
+        linear_skip=False,
         hidden_layer_sizes=HIDDEN_LAYER_SIZES,
         loss="mae",
         batch_size=REFERENCE_BATCH_SIZE,

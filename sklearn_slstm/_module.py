@@ -7,6 +7,11 @@ from torch import nn
 class StackedLSTM(nn.Module):
     """A stack of LSTM layers with a linear head on the last step's output.
 
+    With ``linear_skip``, a linear layer also maps the whole input sequence
+    straight to the outputs, and its result is added to the head's: the
+    "highway" of LSTNet (Lai et al., SIGIR 2018), a skip connection past the
+    recurrent layers.
+
     Parameters
     ----------
     input_size : int
@@ -19,13 +24,19 @@ class StackedLSTM(nn.Module):
         Dropout probability applied to the sequence between LSTM layers.
     bidirectional : bool, default=False
         Whether each LSTM layer also reads the sequence backwards.
+    linear_skip : bool, default=False
+        Whether to add the linear skip connection; needs ``n_timesteps``.
+    n_timesteps : int or None, default=None
+        Length of the input sequences, the skip connection's input size
+        (times ``input_size``).
 
     Notes
     -----
     The weights are initialised as Keras does, which trains this problem
     much faster than PyTorch's uniform default: Glorot-uniform input
     weights, orthogonal recurrent weights, a forget-gate bias of 1,
-    all other biases zero, and a Glorot-uniform head.
+    all other biases zero, and a Glorot-uniform head. The skip connection
+    starts at zero, so training starts from the LSTM's prediction alone.
     """
 
     def __init__(
@@ -35,8 +46,12 @@ class StackedLSTM(nn.Module):
         output_size,
         dropout=0.0,
         bidirectional=False,
+        linear_skip=False,
+        n_timesteps=None,
     ):
         super().__init__()
+        if linear_skip and n_timesteps is None:
+            raise ValueError("linear_skip=True needs n_timesteps.")
         directions = 2 if bidirectional else 1
         sizes = [input_size, *(units * directions for units in hidden_layer_sizes)]
         self.lstms = nn.ModuleList(
@@ -45,6 +60,11 @@ class StackedLSTM(nn.Module):
         )
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(sizes[-1], output_size)
+        self.skip = (
+            nn.Linear(n_timesteps * input_size, output_size, bias=False)
+            if linear_skip
+            else None
+        )
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -62,14 +82,19 @@ class StackedLSTM(nn.Module):
                         param.data.chunk(4)[1].fill_(1.0)
         nn.init.xavier_uniform_(self.head.weight)
         nn.init.zeros_(self.head.bias)
+        if self.skip is not None:
+            nn.init.zeros_(self.skip.weight)
 
     def forward(self, X):
         """Map ``X`` of shape (batch, timesteps, channels) to (batch, outputs)."""
+        sequence = X
         for depth, lstm in enumerate(self.lstms):
             if depth:
-                X = self.dropout(X)
-            X, (h_n, _) = lstm(X)
+                sequence = self.dropout(sequence)
+            sequence, (h_n, _) = lstm(sequence)
         # h_n holds each direction's final state: the forward one after the
         # last step, the backward one after reading back to the first step.
-        last = torch.cat(tuple(h_n), dim=1)
-        return self.head(last)
+        y = self.head(torch.cat(tuple(h_n), dim=1))
+        if self.skip is not None:
+            y = y + self.skip(X.flatten(1))
+        return y

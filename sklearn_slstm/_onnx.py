@@ -15,6 +15,8 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from ._scaling import window_statistics
+
 _INSTALL_HINT = 'pip install "sklearn-slstm[onnx]"'
 
 INPUT_NAME = "X"
@@ -100,6 +102,12 @@ def export_onnx(estimator, path):
     model = _PredictModel(
         copy.deepcopy(estimator.net_.module_).to("cpu"),
         flatten=estimator._y_was_1d,
+        scaling=estimator.scaling,
+        statistics=[
+            torch.as_tensor(getattr(estimator, name))
+            for name in ("x_mean_", "x_scale_", "y_mean_", "y_scale_")
+            if estimator.scaling == "global"
+        ],
     ).eval()
     example = torch.zeros(_EXAMPLE_BATCH_SIZE, n_timesteps, n_channels)
     with torch.no_grad(), warnings.catch_warnings():
@@ -128,15 +136,31 @@ def export_onnx(estimator, path):
 
 
 class _PredictModel(nn.Module):
-    """The fitted module, with ``predict``'s output shape."""
+    """The fitted module, with ``predict``'s scaling and output shape.
 
-    def __init__(self, module, *, flatten):
+    The graph takes raw sequences and returns raw-scale predictions: the
+    scaling of ``StackedLSTMRegressor.predict`` is part of it, computed by the
+    same functions (in float64, like ``predict``).
+    """
+
+    def __init__(self, module, *, flatten, scaling, statistics):
         super().__init__()
         self.module = module
         self.flatten = flatten
+        self.scaling = scaling
+        self.statistics = statistics
 
     def forward(self, X):
+        if self.scaling == "window":
+            location, scale = window_statistics(X)
+            X = ((X - location) / scale).float()
+            y_location, y_scale = location[:, :, 0], scale[:, :, 0]
+        elif self.scaling == "global":
+            x_mean, x_scale, y_location, y_scale = self.statistics
+            X = ((X - x_mean) / x_scale).float()
         y_pred = self.module(X)
+        if self.scaling is not None:
+            y_pred = (y_pred * y_scale + y_location).float()
         return y_pred[:, 0] if self.flatten else y_pred
 
 

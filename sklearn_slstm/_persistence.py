@@ -8,7 +8,9 @@ the training history), a format version and a SHA-256 checksum of all of it.
 Layout of the metadata header (every value is a string)::
 
     format          "sklearn_slstm.StackedLSTMRegressor"
-    format_version  "1"
+    format_version  "2" ("1" before the scaling and linear_skip parameters;
+                    still read, as scaling=None and linear_skip=False, the
+                    only behaviour it had)
     library_version version of sklearn_slstm that wrote the file (information)
     params          JSON of get_params(deep=False), without ``callbacks``
     fitted          JSON of the fitted attributes needed to predict
@@ -19,6 +21,7 @@ Layout of the metadata header (every value is a string)::
 
 import hashlib
 import json
+import math
 import warnings
 from pathlib import Path
 
@@ -31,7 +34,10 @@ from skorch.history import History
 from ._training import resolve_device
 
 FORMAT_NAME = "sklearn_slstm.StackedLSTMRegressor"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Versions load_regressor reads. Files of version 1 predate the scaling
+# parameter and were trained on raw values: they load with scaling=None.
+_READABLE_VERSIONS = ("1", "2")
 
 # Metadata entries holding JSON, in the order the checksum reads them.
 _JSON_ENTRIES = ("params", "fitted", "history")
@@ -197,8 +203,12 @@ def load_regressor(path):
     fitted = _loads(entries["fitted"], "fitted", path)
     history = _loads(entries["history"], "history", path)
 
+    if metadata["format_version"] == "1" and isinstance(params, dict):
+        # Format 1 predates these parameters; its models had neither.
+        params.setdefault("scaling", None)
+        params.setdefault("linear_skip", False)
     estimator = _rebuild_estimator(StackedLSTMRegressor, params, path)
-    _check_fitted(fitted, path)
+    _check_fitted(fitted, path, estimator.scaling)
     if not isinstance(history, list) or not all(
         isinstance(epoch, dict) for epoch in history
     ):
@@ -220,6 +230,9 @@ def load_regressor(path):
         setattr(estimator, name, value)
     if "feature_names_in_" in fitted:
         estimator.feature_names_in_ = np.asarray(fitted["feature_names_in_"], object)
+    for name in _SCALING_STATISTICS:
+        if name in fitted:
+            setattr(estimator, name, np.asarray(fitted[name], dtype=np.float64))
     estimator.net_ = net
     # The optimizer's state is not saved, so the next partial_fit must build
     # a fresh net from these weights rather than continue this one.
@@ -261,6 +274,9 @@ def _fitted_attributes(estimator):
         ),
         "n_iter_": int(estimator.n_iter_),
     }
+    for name in _SCALING_STATISTICS:
+        if hasattr(estimator, name):
+            fitted[name] = [float(value) for value in getattr(estimator, name)]
     if hasattr(estimator, "feature_names_in_"):
         fitted["feature_names_in_"] = [
             str(name) for name in estimator.feature_names_in_
@@ -354,13 +370,13 @@ def _check_header(metadata, path):
             "it was not written by save_regressor."
         )
     version = metadata.get("format_version")
-    if version != str(FORMAT_VERSION):
+    if version not in _READABLE_VERSIONS:
         writer = metadata.get("library_version", "an unknown version")
         raise ValueError(
             f"{path} has format version {version!r} (written by sklearn_slstm "
-            f"{writer}), but this version of sklearn_slstm reads format version "
-            f"{FORMAT_VERSION} only; load it with the version that wrote it, or "
-            "a newer one."
+            f"{writer}), but this version of sklearn_slstm reads format versions "
+            f"{', '.join(_READABLE_VERSIONS)} only; load it with the version that "
+            "wrote it, or a newer one."
         )
     missing = [name for name in (*_JSON_ENTRIES, "sha256") if name not in metadata]
     if missing:
@@ -418,11 +434,18 @@ _FITTED_CHECKS = {
 }
 
 
-def _check_fitted(fitted, path):
+# The statistics of scaling="global", in the same order as their sizes below.
+_SCALING_STATISTICS = ("x_mean_", "x_scale_", "y_mean_", "y_scale_")
+
+
+def _check_fitted(fitted, path, scaling):
     if not isinstance(fitted, dict):
         raise ValueError(f"{path}: the 'fitted' entry is not a JSON object.")
-    missing = sorted(set(_FITTED_CHECKS) - set(fitted))
-    unknown = sorted(set(fitted) - set(_FITTED_CHECKS) - {"feature_names_in_"})
+    expected = set(_FITTED_CHECKS) | (
+        set(_SCALING_STATISTICS) if scaling == "global" else set()
+    )
+    missing = sorted(expected - set(fitted))
+    unknown = sorted(set(fitted) - expected - {"feature_names_in_"})
     if missing or unknown:
         raise ValueError(
             f"{path}: the fitted attributes are inconsistent: missing {missing}, "
@@ -442,6 +465,24 @@ def _check_fitted(fitted, path):
         raise ValueError(
             f"{path}: feature_names_in_ is not a list of n_features_in_="
             f"{fitted['n_features_in_']} strings."
+        )
+    sizes = dict.fromkeys(("x_mean_", "x_scale_"), fitted["_n_channels"])
+    sizes |= dict.fromkeys(("y_mean_", "y_scale_"), fitted["n_outputs_"])
+    invalid = sorted(
+        name
+        for name, size in sizes.items()
+        if name in fitted
+        and not (
+            _is_number_list(fitted[name])
+            and len(fitted[name]) == size
+            and all(math.isfinite(value) for value in fitted[name])
+            and (not name.endswith("scale_") or min(fitted[name]) > 0)
+        )
+    )
+    if invalid:
+        raise ValueError(
+            f"{path}: the scaling statistics {invalid} are not lists of the "
+            "expected length of finite numbers (positive scales)."
         )
     if fitted["_y_was_1d"] and fitted["n_outputs_"] != 1:
         raise ValueError(
@@ -467,6 +508,7 @@ def _loading_device(requested):
 def _build_net(estimator, fitted):
     """Build the (uninitialised) net as ``fit`` does, with the saved shapes."""
     return estimator._build_net(
+        n_timesteps=fitted["n_features_in_"],
         n_channels=fitted["_n_channels"],
         n_outputs=fitted["n_outputs_"],
         # Only the training schedule depends on the number of samples, and a

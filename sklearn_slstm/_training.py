@@ -185,11 +185,13 @@ def seeded(seed, device):
 
 def build_net(
     *,
+    n_timesteps,
     n_channels,
     n_outputs,
     hidden_layer_sizes,
     dropout,
     bidirectional,
+    linear_skip,
     loss,
     optimizer,
     learning_rate_init,
@@ -270,6 +272,8 @@ def build_net(
         module__output_size=n_outputs,
         module__dropout=dropout,
         module__bidirectional=bidirectional,
+        module__linear_skip=linear_skip,
+        module__n_timesteps=n_timesteps,
         criterion=LOSSES[loss],
         optimizer=OPTIMIZERS[optimizer],
         lr=learning_rate_init,

@@ -211,9 +211,11 @@ def test_renamed_dataframe_columns_at_predict(data):
 # --- Invalid parameters -------------------------------------------------------
 
 INVALID_PARAMETERS = {
+    "scaling": ["none", "standard", 1, True],
     "hidden_layer_sizes": [(), (0,), (2.5,), ("a",), (4, -1), 0, -3, "abc", None],
     "dropout": [1.0, -0.1, "high"],
     "bidirectional": ["yes", 2],
+    "linear_skip": ["yes", 2],
     "loss": ["hinge", "MAE", None],
     "optimizer": ["adagrad", torch.optim.Adam],
     "learning_rate_init": [0, -0.01, "0.01"],

@@ -3,6 +3,7 @@
 import copy
 import json
 import pickle
+import warnings
 
 import joblib
 import numpy as np
@@ -123,6 +124,71 @@ def test_round_trip_gives_identical_predictions(request, data, case, tmp_path):
         assert not hasattr(loaded, "feature_names_in_")
 
 
+@pytest.mark.parametrize("scaling", ["window", "global", None])
+def test_round_trip_of_each_scaling_on_raw_scale_data(data, scaling, tmp_path):
+    X, y = data
+    X3 = np.stack([300 + 50 * X, X], axis=-1)
+    reg = StackedLSTMRegressor(**{**FAST, "scaling": scaling})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # scaling=None warns
+        reg.fit(X3, 300 + 50 * y)
+    save_regressor(reg, tmp_path / "model.safetensors")
+    loaded = load_regressor(tmp_path / "model.safetensors")
+    np.testing.assert_array_equal(loaded.predict(X3), reg.predict(X3))
+    for name in ("x_mean_", "x_scale_", "y_mean_", "y_scale_"):
+        assert hasattr(loaded, name) == (scaling == "global"), name
+        if scaling == "global":
+            np.testing.assert_array_equal(getattr(loaded, name), getattr(reg, name))
+
+
+def test_format_1_files_load_unscaled_and_without_skip(data, tmp_path):
+    # A file written before the scaling and linear_skip parameters existed.
+    X, y = data
+    params = {**FAST, "scaling": None, "linear_skip": False}
+    reg = StackedLSTMRegressor(**params).fit(X, y)
+    save_regressor(reg, tmp_path / "new.safetensors")
+
+    def as_format_1(metadata, tensors):
+        metadata["format_version"] = "1"
+        old_params = json.loads(metadata["params"])
+        del old_params["scaling"], old_params["linear_skip"]
+        metadata["params"] = json.dumps(old_params)
+
+    _rewrite(tmp_path / "new.safetensors", tmp_path / "old.safetensors", as_format_1)
+    loaded = load_regressor(tmp_path / "old.safetensors")
+    assert loaded.scaling is None and loaded.linear_skip is False
+    np.testing.assert_array_equal(loaded.predict(X), reg.predict(X))
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("x_scale_", [0.0, 1.0], "scaling statistics \\['x_scale_'\\]"),
+        ("y_mean_", [1.0], "scaling statistics \\['y_mean_'\\]"),
+        ("x_mean_", None, "missing \\['x_mean_'\\]"),
+    ],
+)
+def test_bad_scaling_statistics_raise(data, tmp_path, name, value, message):
+    X, y = data
+    reg = StackedLSTMRegressor(**{**FAST, "scaling": "global"})
+    reg.fit(np.stack([X, X], axis=-1), y)
+    save_regressor(reg, tmp_path / "model.safetensors")
+
+    def change(fitted):
+        if value is None:
+            del fitted[name]
+        else:
+            fitted[name] = value
+
+    _rewrite(
+        tmp_path / "model.safetensors",
+        tmp_path / "bad.safetensors",
+        _edit_json("fitted", change),
+    )
+    with pytest.raises(ValueError, match=message):
+        load_regressor(tmp_path / "bad.safetensors")
+
+
 def test_dataframe_round_trip_keeps_feature_name_checks(fitted_dataframe, tmp_path):
     reg, frame = fitted_dataframe
     save_regressor(reg, tmp_path / "model.safetensors")
@@ -138,7 +204,7 @@ def test_file_is_one_standard_safetensors_file(fitted_2d, saved_file):
         metadata = f.metadata()
         names = set(f.keys())
     assert metadata["format"] == "sklearn_slstm.StackedLSTMRegressor"
-    assert metadata["format_version"] == "1"
+    assert metadata["format_version"] == "2"
     assert "callbacks" not in json.loads(metadata["params"])
     assert names == set(fitted_2d.net_.module_.state_dict())
 
@@ -429,8 +495,8 @@ def test_inconsistent_contents_raise_value_error(saved_file, inconsistency, tmp_
 
 HEADER_PROBLEMS = {
     "newer format version": (
-        lambda metadata, tensors: metadata.update(format_version="2"),
-        r"format version '2'.*reads format version 1 only",
+        lambda metadata, tensors: metadata.update(format_version="3"),
+        r"format version '3'.*reads format versions 1, 2 only",
     ),
     "no format version": (
         lambda metadata, tensors: metadata.pop("format_version"),
