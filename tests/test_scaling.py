@@ -1,0 +1,137 @@
+"""Scaling inside StackedLSTMRegressor: raw data works, statistics are kept."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from sklearn_slstm import StackedLSTMRegressor, make_windows
+
+FAST = {"max_iter": 3, "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def trending_series():
+    """A seasonal series on a trend, at a level far from unit scale."""
+    t = np.arange(480.0)
+    return 300 + 0.5 * t + 3 * np.sin(2 * np.pi * t / 12)
+
+
+@pytest.fixture(scope="module")
+def windows(trending_series):
+    return make_windows(trending_series[:400], n_timesteps=24, horizon=6)
+
+
+@pytest.mark.parametrize("scaling", ["window", "global"])
+def test_predictions_follow_an_affine_change_of_units(sine_data, scaling):
+    # Scaled data is the same in both units, so the fit is too (up to float32
+    # rounding), and predictions come back in the units of y.
+    X, y = sine_data
+    reg = StackedLSTMRegressor(scaling=scaling, **FAST).fit(X, y)
+    in_other_units = StackedLSTMRegressor(scaling=scaling, **FAST).fit(
+        1000 * X + 300, 1000 * y + 300
+    )
+    np.testing.assert_allclose(
+        in_other_units.predict(1000 * X + 300),
+        1000 * reg.predict(X) + 300,
+        rtol=0,
+        atol=1000 * 1e-3,
+    )
+
+
+def test_window_scaling_maps_targets_with_the_first_channel(sine_data):
+    X, y = sine_data
+    other = np.cos(X)
+    reg = StackedLSTMRegressor(**FAST).fit(np.stack([X, other], axis=-1), y)
+    shifted = StackedLSTMRegressor(**FAST).fit(
+        np.stack([50 * X - 7, other], axis=-1), 50 * y - 7
+    )
+    np.testing.assert_allclose(
+        shifted.predict(np.stack([50 * X - 7, other], axis=-1)),
+        50 * reg.predict(np.stack([X, other], axis=-1)) - 7,
+        atol=50 * 1e-3,
+    )
+
+
+def test_window_scaling_forecasts_past_the_training_range(trending_series, windows):
+    # The test period lies above every training value: only the window
+    # scaling, which sees each window relative to itself, extrapolates.
+    X, y = windows
+    origins = range(400, 480 - 6 + 1, 6)
+    X_test = np.stack([trending_series[o - 24 : o] for o in origins])
+    y_test = np.stack([trending_series[o : o + 6] for o in origins])
+    errors = {}
+    for scaling in ("window", "global"):
+        reg = StackedLSTMRegressor(scaling=scaling, random_state=0).fit(X, y)
+        errors[scaling] = np.abs(reg.predict(X_test) - y_test).mean()
+    seasonal_naive = np.abs(
+        np.stack([trending_series[o - 12 : o - 6] for o in origins]) - y_test
+    ).mean()
+    assert errors["window"] < seasonal_naive / 2
+    assert errors["window"] < errors["global"] / 2
+
+
+@pytest.mark.parametrize("scaling", ["window", "global", None])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fit_and_predict_leave_the_data_alone(windows, scaling, dtype):
+    X, y = (array.astype(dtype) for array in windows)
+    X_before, y_before = X.copy(), y.copy()
+    reg = StackedLSTMRegressor(scaling=scaling, **FAST)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # scaling=None warns
+        reg.fit(X, y)
+    reg.predict(X)
+    np.testing.assert_array_equal(X, X_before)
+    np.testing.assert_array_equal(y, y_before)
+
+
+def test_global_statistics_are_fitted_attributes(windows):
+    X, y = windows
+    reg = StackedLSTMRegressor(scaling="global", **FAST).fit(X, y)
+    np.testing.assert_allclose(reg.x_mean_, [X.mean()], rtol=1e-6)
+    np.testing.assert_allclose(reg.x_scale_, [X.std()], rtol=1e-5)
+    np.testing.assert_allclose(reg.y_mean_, y.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(reg.y_scale_, y.std(axis=0), rtol=1e-5)
+    for scaling in ("window", None):
+        other = StackedLSTMRegressor(scaling=scaling, **FAST)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            other.fit(X, y)
+        assert not hasattr(other, "x_mean_")
+
+
+def test_continued_training_keeps_the_first_statistics(windows):
+    X, y = windows
+    reg = StackedLSTMRegressor(scaling="global", **FAST).partial_fit(X, y)
+    first = reg.y_mean_.copy()
+    reg.partial_fit(X[:50] + 100, y[:50] + 100)
+    np.testing.assert_array_equal(reg.y_mean_, first)
+
+    reg = StackedLSTMRegressor(scaling="global", warm_start=True, **FAST).fit(X, y)
+    reg.fit(X + 100, y + 100)
+    np.testing.assert_array_equal(reg.y_mean_, first)
+    reg.set_params(warm_start=False).fit(X + 100, y + 100)
+    np.testing.assert_allclose(reg.y_mean_, first + 100)
+
+
+def test_constant_windows_give_finite_predictions():
+    X = np.full((40, 10), 5.0)
+    X[20:] = 0.0
+    y = X[:, :2].copy()
+    reg = StackedLSTMRegressor(**FAST).fit(X, y)
+    y_pred = reg.predict(X)
+    assert np.isfinite(y_pred).all()
+    assert np.isfinite(reg.loss_curve_).all()
+
+
+def test_unscaled_training_warns_when_targets_are_far_from_unit_scale(windows):
+    X, y = windows
+    with pytest.warns(UserWarning, match="scaling=None.*scaling='window'"):
+        StackedLSTMRegressor(scaling=None, **FAST).fit(X, y)
+
+
+def test_unscaled_training_is_quiet_on_unit_scale_targets(sine_data):
+    X, y = sine_data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        StackedLSTMRegressor(scaling=None, **FAST).fit(X, y)
