@@ -130,3 +130,27 @@ def test_missing_extra_raises_import_error_with_install_hint(
     monkeypatch.setitem(sys.modules, missing, None)
     with pytest.raises(ImportError, match=r'pip install "sklearn-slstm\[onnx\]"'):
         export_onnx(StackedLSTMRegressor(), tmp_path / "model.onnx")
+
+
+@pytest.mark.parametrize("scaling", ["window", "global", None])
+def test_graph_takes_raw_values_and_returns_raw_scale(
+    waves, onnxruntime, tmp_path, scaling
+):
+    # Values near 300: the scaling is inside the graph, as inside predict.
+    X, y, X_test = waves
+    reg = StackedLSTMRegressor(
+        hidden_layer_sizes=(5,), scaling=scaling, max_iter=2, random_state=0
+    )
+    if scaling is None:
+        reg.fit(X, y)  # unscaled training only works near unit scale
+        X_raw = X_test
+    else:
+        reg.fit(300 + 50 * X, 300 + 50 * y)
+        X_raw = 300 + 50 * X_test
+    session = onnxruntime.InferenceSession(
+        str(export_onnx(reg, tmp_path / "model.onnx")),
+        providers=["CPUExecutionProvider"],
+    )
+    np.testing.assert_allclose(
+        run_session(session, X_raw), reg.predict(X_raw), rtol=1e-5, atol=1e-5
+    )
