@@ -1,0 +1,155 @@
+"""How the defaults of StackedLSTMRegressor were chosen: real series first.
+
+Run from the repository root::
+
+    python benchmarks/bench_defaults.py             # about 5 minutes
+    python benchmarks/bench_defaults.py --seeds 2   # fewer seeds, faster
+
+Each row is one configuration of ``StackedLSTMRegressor``, from the earlier
+defaults to the current ones, one change at a time. Two measures:
+
+- **real series**: part 1 of ``bench_real_series.py`` (seven bundled series,
+  12-step forecasts from windows of 24 steps, 7 rolling origins in the last
+  36 points, trained once on the data before them), for the LSTM alone: the
+  geometric mean over series of its MAE divided by seasonal naive's, and
+  the worst series' ratio, each the mean over ``--seeds`` seeds. Lower is
+  better; 1.0 is seasonal naive.
+- **damped sine**: the reference problem of ``bench_training.py`` (10,000
+  training and 1,000 test waves, 50 steps in, 5 out): test MAE, mean over 3
+  seeds, and the median fit time with one torch thread.
+
+Every configuration sees the same data and seeds. The table is on stdout,
+progress on stderr. Requires the ``benchmarks`` extra (the data of
+``bench_real_series.py``).
+"""
+
+import argparse
+import statistics
+import warnings
+
+import numpy as np
+import torch
+from _common import Stopwatch, columns_text, log, mae, settle_allocator
+from bench_real_series import (
+    HORIZON,
+    TEST_POINTS,
+    load_single_series,
+    lstm_origins,
+    rolling_origins,
+    snaive_origins,
+    window_length,
+)
+
+from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
+
+EARLIER = {
+    "scaling": None,
+    "linear_skip": False,
+    "hidden_layer_sizes": (16, 16),
+    "batch_size": 32,
+}
+
+# (label, parameters): each row changes one thing from the row above it.
+CONFIGURATIONS = [
+    ("earlier defaults: raw values, 2 x 16, batch 32", EARLIER),
+    ("  the same, 50 epochs", {**EARLIER, "max_iter": 50}),
+    ("+ scaling='global'", {**EARLIER, "scaling": "global"}),
+    ("+ scaling='window' instead", {**EARLIER, "scaling": "window"}),
+    ("+ linear_skip=True", {**EARLIER, "scaling": "window", "linear_skip": True}),
+    (
+        "+ one layer of 16",
+        {"hidden_layer_sizes": (16,), "batch_size": 32},
+    ),
+    ("+ batch 16: the current defaults", {}),
+    ("  the same, 30 epochs", {"max_iter": 30}),
+]
+
+SINE_SEEDS = (0, 1, 2)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--seeds", type=int, default=5, help="seeds per real-series figure"
+    )
+    return parser.parse_args(argv)
+
+
+def real_series_ratios(params, seeds, series_list):
+    """Per seed, the LSTM's MAE over seasonal naive's on each series."""
+    n_timesteps = window_length(
+        HORIZON, [values[: len(values) - TEST_POINTS] for *_, values in series_list]
+    )
+    ratios = []
+    for seed in seeds:
+        row = []
+        for _, _, season, values in series_list:
+            origins = rolling_origins(len(values))
+            actual = np.stack([values[o : o + HORIZON] for o in origins])
+            predicted = lstm_origins(
+                values,
+                origins,
+                n_timesteps=n_timesteps,
+                seed=seed,
+                lstm_params=params,
+            )
+            naive = snaive_origins(values, origins, season=season)
+            row.append(mae(predicted, actual) / mae(naive, actual))
+        ratios.append(row)
+    return np.array(ratios)
+
+
+def damped_sine(params):
+    X, y = make_damped_sine(10_000, random_state=0)
+    X_test, y_test = make_damped_sine(1_000, random_state=1)
+    errors, seconds = [], []
+    for seed in SINE_SEEDS:
+        regressor = StackedLSTMRegressor(random_state=seed, **params)
+        with Stopwatch() as stopwatch:
+            regressor.fit(X, y)
+        seconds.append(stopwatch.wall)
+        errors.append(mae(regressor.predict(X_test), y_test))
+    return float(np.mean(errors)), statistics.median(seconds)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    torch.set_num_threads(1)
+    settle_allocator()
+    series_list = load_single_series()
+    seeds = range(args.seeds)
+    rows = []
+    for label, params in CONFIGURATIONS:
+        log(f"{label}: {params}")
+        with warnings.catch_warnings():
+            # scaling=None warns on raw values, which is the point of row 1.
+            warnings.simplefilter("ignore", UserWarning)
+            ratios = real_series_ratios(params, seeds, series_list)
+            sine_mae, sine_seconds = damped_sine(params)
+        geometric = np.exp(np.log(ratios).mean(axis=1))
+        rows.append(
+            (
+                label,
+                f"{geometric.mean():.3f}",
+                f"{ratios.max(axis=1).mean():.2f}",
+                f"{sine_mae:.5f}",
+                f"{sine_seconds:.1f}",
+            )
+        )
+    print(
+        f"Real series: 7 series, MAE / seasonal naive, mean over {args.seeds} "
+        "seeds. Damped sine: 10,000 waves, mean test MAE over 3 seeds, median fit."
+    )
+    print(
+        columns_text(
+            ("configuration", "geo. mean", "worst", "sine MAE", "sine fit (s)"),
+            rows,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
