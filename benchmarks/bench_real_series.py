@@ -54,11 +54,11 @@ inside the series: 7 origins. A forecast from origin ``t`` sees
   extra; install them into a separate environment and run this script with
   its Python::
 
-      python3 -m venv /work/venv-peers
-      /work/venv-peers/bin/pip install torch==2.13.0   # the CPU build first
-      /work/venv-peers/bin/pip install -e . statsforecast pmdarima aeon \\
+      python3 -m venv .venv-peers
+      .venv-peers/bin/pip install torch==2.13.0   # the CPU build first
+      .venv-peers/bin/pip install -e . statsforecast pmdarima aeon \\
           statsmodels darts neuralforecast
-      /work/venv-peers/bin/python benchmarks/bench_real_series.py \\
+      .venv-peers/bin/python benchmarks/bench_real_series.py \\
           --deep-peers --part single
 
   A peer that is not installed, or fails, is reported and left out. Neither
