@@ -1,5 +1,6 @@
 """Scaling inside StackedLSTMRegressor: raw data works, statistics are kept."""
 
+import pickle
 import warnings
 
 import numpy as np
@@ -135,3 +136,16 @@ def test_unscaled_training_is_quiet_on_unit_scale_targets(sine_data):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         StackedLSTMRegressor(scaling=None, **FAST).fit(X, y)
+
+
+@pytest.mark.parametrize("scaling", ["window", "global"])
+def test_pickle_and_forecast_carry_the_scaling(windows, scaling):
+    X, y = windows
+    reg = StackedLSTMRegressor(scaling=scaling, **FAST).fit(X, y[:, 0])
+    restored = pickle.loads(pickle.dumps(reg))
+    np.testing.assert_array_equal(restored.predict(X), reg.predict(X))
+    np.testing.assert_array_equal(
+        restored.forecast(X[-2:], horizon=3), reg.forecast(X[-2:], horizon=3)
+    )
+    # Forecasts come back on the scale of the series, not the scaled one.
+    assert np.abs(reg.forecast(X[-2:], horizon=3) - X[-2:, -1:]).max() < 50
