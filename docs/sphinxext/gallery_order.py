@@ -6,6 +6,7 @@ ORDER = (
     "plot_compare_models.py",
     "plot_pipeline_window.py",
     "plot_real_series.py",
+    "plot_global_panel.py",
 )
 
 
