@@ -15,7 +15,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._scaling import window_statistics
+from ._scaling import GLOBAL_STATISTICS, window_statistics
 
 _INSTALL_HINT = 'pip install "sklearn-slstm[onnx]"'
 
@@ -105,7 +105,7 @@ def export_onnx(estimator, path):
         scaling=estimator.scaling,
         statistics=[
             torch.as_tensor(getattr(estimator, name))
-            for name in ("x_mean_", "x_scale_", "y_mean_", "y_scale_")
+            for name in GLOBAL_STATISTICS
             if estimator.scaling == "global"
         ],
     ).eval()

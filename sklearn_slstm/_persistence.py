@@ -31,6 +31,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.exceptions import DeviceWarning
 from skorch.history import History
 
+from ._scaling import GLOBAL_STATISTICS
 from ._training import resolve_device
 
 FORMAT_NAME = "sklearn_slstm.StackedLSTMRegressor"
@@ -230,7 +231,7 @@ def load_regressor(path):
         setattr(estimator, name, value)
     if "feature_names_in_" in fitted:
         estimator.feature_names_in_ = np.asarray(fitted["feature_names_in_"], object)
-    for name in _SCALING_STATISTICS:
+    for name in GLOBAL_STATISTICS:
         if name in fitted:
             setattr(estimator, name, np.asarray(fitted[name], dtype=np.float64))
     estimator.net_ = net
@@ -274,7 +275,7 @@ def _fitted_attributes(estimator):
         ),
         "n_iter_": int(estimator.n_iter_),
     }
-    for name in _SCALING_STATISTICS:
+    for name in GLOBAL_STATISTICS:
         if hasattr(estimator, name):
             fitted[name] = [float(value) for value in getattr(estimator, name)]
     if hasattr(estimator, "feature_names_in_"):
@@ -434,15 +435,11 @@ _FITTED_CHECKS = {
 }
 
 
-# The statistics of scaling="global", in the same order as their sizes below.
-_SCALING_STATISTICS = ("x_mean_", "x_scale_", "y_mean_", "y_scale_")
-
-
 def _check_fitted(fitted, path, scaling):
     if not isinstance(fitted, dict):
         raise ValueError(f"{path}: the 'fitted' entry is not a JSON object.")
     expected = set(_FITTED_CHECKS) | (
-        set(_SCALING_STATISTICS) if scaling == "global" else set()
+        set(GLOBAL_STATISTICS) if scaling == "global" else set()
     )
     missing = sorted(expected - set(fitted))
     unknown = sorted(set(fitted) - expected - {"feature_names_in_"})

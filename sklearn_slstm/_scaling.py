@@ -23,6 +23,9 @@ import torch
 
 SCALINGS = ("window", "global")
 
+# The fitted attributes of scaling="global": the statistics of X, then y.
+GLOBAL_STATISTICS = ("x_mean_", "x_scale_", "y_mean_", "y_scale_")
+
 # Rows per block when scaling a large array in place: bounds the float64
 # temporaries to a few MiB whatever the data size.
 _BLOCK_ROWS = 4096

@@ -113,6 +113,9 @@ def test_continued_training_keeps_the_first_statistics(windows):
     np.testing.assert_array_equal(reg.y_mean_, first)
     reg.set_params(warm_start=False).fit(X + 100, y + 100)
     np.testing.assert_allclose(reg.y_mean_, first + 100)
+    # A fresh fit with another scaling leaves no stale statistics behind.
+    reg.set_params(scaling="window").fit(X, y)
+    assert not hasattr(reg, "x_mean_") and not hasattr(reg, "y_scale_")
 
 
 def test_constant_windows_give_finite_predictions():
