@@ -15,7 +15,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._scaling import GLOBAL_STATISTICS, window_statistics
+from ._scaling import GLOBAL_STATISTICS, standardise, window_statistics
 
 _INSTALL_HINT = 'pip install "sklearn-slstm[onnx]"'
 
@@ -153,11 +153,11 @@ class _PredictModel(nn.Module):
     def forward(self, X):
         if self.scaling == "window":
             location, scale = window_statistics(X)
-            X = ((X - location) / scale).float()
+            X = standardise(X, location, scale)
             y_location, y_scale = location[:, :, 0], scale[:, :, 0]
         elif self.scaling == "global":
             x_mean, x_scale, y_location, y_scale = self.statistics
-            X = ((X - x_mean) / x_scale).float()
+            X = standardise(X, x_mean, x_scale)
         y_pred = self.module(X)
         if self.scaling is not None:
             y_pred = (y_pred * y_scale + y_location).float()

@@ -14,9 +14,11 @@ Two kinds, named by the regressor's ``scaling`` parameter:
   sequences and time steps) and per output of ``y``, fitted on the training
   data, as a ``StandardScaler`` would.
 
-The statistics are computed in float64 and the scaled sequences stored in
-float32. Everything here works on torch tensors, so that the ONNX export
-traces the very same functions.
+The statistics come from ``torch.var_mean``, which accumulates float32
+input in float64 on the CPU and allocates nothing of the data's size; they
+are applied in float32, the precision the network runs in. Everything here
+works on torch tensors, so that the ONNX export traces the very same
+functions.
 """
 
 import torch
@@ -26,19 +28,18 @@ SCALINGS = ("window", "global")
 # The fitted attributes of scaling="global": the statistics of X, then y.
 GLOBAL_STATISTICS = ("x_mean_", "x_scale_", "y_mean_", "y_scale_")
 
-# Rows per block when scaling a large array in place: bounds the float64
-# temporaries to a few MiB whatever the data size.
-_BLOCK_ROWS = 4096
+# A spread below this fraction of the level is float32 round-off, not data.
+_CONSTANT = 1e-6
 
 
 def safe_scale(std, location):
-    """``std`` where positive; else ``|location|``, or 1 where that is 0 too.
+    """``std``, unless the values are constant: then ``|location|``, or 1.
 
-    A constant window (standard deviation 0) is then scaled relative to its
-    level, and an all-zero one is left as it is.
+    A constant window is then scaled relative to its level, and an all-zero
+    one is left as it is.
     """
     fallback = torch.where(location != 0, location.abs(), torch.ones_like(location))
-    return torch.where(std > 0, std, fallback)
+    return torch.where(std > _CONSTANT * location.abs(), std, fallback)
 
 
 def window_statistics(sequences):
@@ -46,62 +47,53 @@ def window_statistics(sequences):
 
     Parameters
     ----------
-    sequences : tensor of shape (n_samples, n_timesteps, n_channels)
+    sequences : float32 tensor of shape (n_samples, n_timesteps, n_channels)
 
     Returns
     -------
     location, scale : float64 tensors of shape (n_samples, 1, n_channels)
     """
-    values = sequences.double()
-    location = values.mean(dim=1, keepdim=True)
-    std = (values - location).square().mean(dim=1, keepdim=True).sqrt()
-    return location, safe_scale(std, location)
+    variance, location = torch.var_mean(sequences, dim=1, keepdim=True, correction=0)
+    location = location.double()
+    return location, safe_scale(variance.double().sqrt(), location)
 
 
 def global_statistics(values):
     """Mean and scale of each column of the last axis, over all other axes.
 
-    Two float64 passes over blocks of rows, so the temporaries stay small.
-
     Parameters
     ----------
-    values : tensor of shape (..., n_columns)
+    values : float32 tensor of shape (..., n_columns)
 
     Returns
     -------
     location, scale : float64 tensors of shape (n_columns,)
     """
     rows = values.reshape(-1, values.shape[-1])
-    block_rows = _BLOCK_ROWS * 64
-    blocks = [
-        rows[start : start + block_rows] for start in range(0, len(rows), block_rows)
-    ]
-    location = sum(block.double().sum(dim=0) for block in blocks) / len(rows)
-    squares = sum((block.double() - location).square().sum(dim=0) for block in blocks)
-    std = (squares / len(rows)).sqrt()
+    variance, location = torch.var_mean(rows, dim=0, correction=0)
+    location, std = location.double(), variance.double().sqrt()
     # StandardScaler's convention: a constant column keeps its scale.
-    return location, torch.where(std > 0, std, torch.ones_like(std))
+    constant = std <= _CONSTANT * location.abs()
+    return location, torch.where(constant, torch.ones_like(std), std)
+
+
+def standardise(sequences, location, scale):
+    """``(sequences - location) / scale`` in the sequences' float32."""
+    return (sequences - location.float()) / scale.float()
 
 
 def scale_globally_(sequences, location, scale):
     """Standardise ``sequences`` in place with per-channel statistics."""
-    location, scale = torch.as_tensor(location), torch.as_tensor(scale)
-    for start in range(0, len(sequences), _BLOCK_ROWS):
-        block = sequences[start : start + _BLOCK_ROWS]
-        block.copy_((block - location) / scale)
+    location = torch.as_tensor(location).float()
+    sequences.sub_(location).div_(torch.as_tensor(scale).float())
 
 
 def scale_windows_(sequences):
-    """Standardise each sequence in place, block by block.
+    """Standardise each sequence in place.
 
     Returns the float64 ``location`` and ``scale`` of the first channel of
     each sequence, of shape (n_samples, 1): the statistics of its targets.
     """
-    locations, scales = [], []
-    for start in range(0, len(sequences), _BLOCK_ROWS):
-        block = sequences[start : start + _BLOCK_ROWS]
-        location, scale = window_statistics(block)
-        block.copy_((block - location) / scale)
-        locations.append(location[:, :, 0])
-        scales.append(scale[:, :, 0])
-    return torch.cat(locations), torch.cat(scales)
+    location, scale = window_statistics(sequences)
+    sequences.sub_(location.float()).div_(scale.float())
+    return location[:, :, 0], scale[:, :, 0]
