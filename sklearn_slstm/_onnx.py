@@ -79,7 +79,9 @@ def export_onnx(estimator, path):
     3D, also for a model fitted on 2D ``X`` (one channel): pass
     ``X[:, :, np.newaxis]``. The one output, ``"y_pred"``, is float32 of
     the shape :meth:`StackedLSTMRegressor.predict` returns: ``(batch,
-    n_outputs)``, or ``(batch,)`` when ``y`` was 1D at fit.
+    n_outputs)``, or ``(batch,)`` when ``y`` was 1D at fit. The regressor's
+    ``scaling`` is part of the graph: it takes raw values, as ``predict``
+    does, and returns predictions on the scale of ``y``.
 
     The graph is traced on the CPU in evaluation mode (dropout off) from a
     copy of the fitted module, so the regressor itself is left unchanged,
@@ -140,7 +142,7 @@ class _PredictModel(nn.Module):
 
     The graph takes raw sequences and returns raw-scale predictions: the
     scaling of ``StackedLSTMRegressor.predict`` is part of it, computed by the
-    same functions (in float64, like ``predict``).
+    same functions of ``_scaling``; predictions are mapped back in float64.
     """
 
     def __init__(self, module, *, flatten, scaling, statistics):

@@ -36,8 +36,8 @@ from ._training import resolve_device
 
 FORMAT_NAME = "sklearn_slstm.StackedLSTMRegressor"
 FORMAT_VERSION = 2
-# Versions load_regressor reads. Files of version 1 predate the scaling
-# parameter and were trained on raw values: they load with scaling=None.
+# Versions load_regressor reads. Files of version 1 predate the scaling and
+# linear_skip parameters: they load with scaling=None and linear_skip=False.
 _READABLE_VERSIONS = ("1", "2")
 
 # Metadata entries holding JSON, in the order the checksum reads them.

@@ -501,7 +501,9 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         The graph's input ``"X"`` is float32 of shape (batch, n_timesteps,
         n_channels), always 3D (pass ``X[:, :, np.newaxis]`` for a model
         fitted on 2D ``X``), with a dynamic batch size. Its output
-        ``"y_pred"`` is float32 of the shape :meth:`predict` returns.
+        ``"y_pred"`` is float32 of the shape :meth:`predict` returns. The
+        ``scaling`` is part of the graph: raw values in, predictions on the
+        scale of ``y`` out.
 
         Examples
         --------
