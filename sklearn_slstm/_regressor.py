@@ -182,16 +182,16 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
     The defaults were chosen by measurement, on real series first and on the
     damped sine problem second (the user guide has the tables). On seven
     public series (monthly, quarterly and yearly; 12-step forecasts from
-    windows of 24 steps; ``benchmarks/bench_real_series.py``), the MAE
+    windows of 24 steps; ``benchmarks/bench_defaults.py``), the MAE
     relative to seasonal naive, as a geometric mean over series and 5
-    seeds, was 1.00 with the earlier defaults (raw values, two layers of
-    16 units, batches of 32) and 0.93 with them at 50 epochs; per-window
-    scaling and the linear skip connection brought it to 0.73, and one
-    layer of 16 units with batches of 16 to 0.66. More epochs overfit
+    seeds, was 10.8 with the earlier defaults (raw values, two layers of
+    16 units, batches of 32), 1.44 with global scaling and 1.00 with
+    per-window scaling; the linear skip connection brought it to 0.68, and
+    one layer of 16 units with batches of 16 to 0.64. More epochs overfit
     these short series. On the damped sine problem (10,000 waves of 50
     steps, 5 outputs; ``benchmarks/bench_training.py``) the same defaults
-    reach a test MAE near 0.0005 in about 3 times the time of one epoch of
-    the classic Keras configuration (batch 10, constant learning rate
+    reach a test MAE near 0.0006 in about 3.4 times the time of one epoch
+    of the classic Keras configuration (batch 10, constant learning rate
     0.001), which only reaches 0.02. The weights start as Keras initialises
     them (see ``sklearn_slstm._module.StackedLSTM``), which trains much
     faster here than PyTorch's default.
