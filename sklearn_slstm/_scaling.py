@@ -30,16 +30,21 @@ GLOBAL_STATISTICS = ("x_mean_", "x_scale_", "y_mean_", "y_scale_")
 
 # A spread below this fraction of the level is float32 round-off, not data.
 _CONSTANT = 1e-6
+# The smallest window scale: below it, a window of near-zero values would
+# scale its targets beyond float32's range (values of 1e-38 and targets of
+# 100 gave 1e40). Only data whose every variation is below it is affected.
+_MIN_SCALE = 1e-6
 
 
 def safe_scale(std, location):
     """``std``, unless the values are constant: then ``|location|``, or 1.
 
     A constant window is then scaled relative to its level, and an all-zero
-    one is left as it is.
+    one is left as it is. No scale is below ``_MIN_SCALE``.
     """
     fallback = torch.where(location != 0, location.abs(), torch.ones_like(location))
-    return torch.where(std > _CONSTANT * location.abs(), std, fallback)
+    scale = torch.where(std > _CONSTANT * location.abs(), std, fallback)
+    return scale.clamp(min=_MIN_SCALE)
 
 
 def window_statistics(sequences):

@@ -128,6 +128,16 @@ def test_constant_windows_give_finite_predictions():
     assert np.isfinite(reg.loss_curve_).all()
 
 
+def test_windows_of_near_zero_values_keep_targets_finite():
+    # The smallest float32 normal in the windows, targets of 100: without a
+    # floor on the scale the scaled targets overflow and training diverges.
+    X = np.zeros((30, 4, 2), dtype=np.float32)
+    X[:, 0, 0] = np.finfo(np.float32).tiny
+    reg = StackedLSTMRegressor(**FAST).fit(X, np.full(30, 100.0))
+    assert np.isfinite(reg.loss_curve_).all()
+    assert np.isfinite(reg.predict(X)).all()
+
+
 def test_unscaled_training_warns_when_targets_are_far_from_unit_scale(windows):
     X, y = windows
     with pytest.warns(UserWarning, match="scaling=None.*scaling='window'"):
