@@ -109,8 +109,7 @@ length), and the empirical coverage of its intervals on the 25 test windows
 (every origin in the test region whose 12 future values lie inside the
 series), per horizon step and averaged over the steps. One row per split
 option of the wrapper: its default (a shuffled split into training and
-calibration windows), and ``shuffle=False`` (the latest windows calibrate)
-when the installed wrapper has that parameter.
+calibration windows), and ``shuffle=False`` (the latest windows calibrate).
 
 Threads: torch runs ``--threads`` threads (default 1; 0 keeps torch's
 default); see ``bench_training.py`` for why one thread is faster on a small
@@ -577,12 +576,12 @@ def part_panel(args, table):
         "a training window"
     )
 
+    X, y = make_windows(trainable, n_timesteps, horizon=horizon)
+
     def lstm():
-        X, y = make_windows(trainable, n_timesteps, horizon=horizon)
         return lstm_regressor(args.seed, lstm_params).fit(X, y).predict(X_last)
 
     def ridge():
-        X, y = make_windows(trainable, n_timesteps, horizon=horizon)
         # No intercept: one in the units of the series cannot serve series
         # whose values range from 0.1 to 3e7 (see the module docstring).
         ridge = fit_relative_ridge(X, y, fit_intercept=False)
@@ -659,17 +658,11 @@ def part_panel(args, table):
 # ----------------------------------------------------------------- part 3 ---
 
 
-def conformal_options():
-    """The rows of part 3: a label and the wrapper's split parameters.
-
-    The wrapper's default split is shuffled; its time-ordered option is
-    added when the installed ``ConformalIntervalRegressor`` has it.
-    """
-    rows = [("shuffled split (default)", {})]
-    params = ConformalIntervalRegressor(StackedLSTMRegressor()).get_params()
-    if "shuffle" in params:
-        rows.append(("time-ordered, shuffle=False", {"shuffle": False}))
-    return rows
+# The rows of part 3: a label and the wrapper's split parameters.
+CONFORMAL_SPLITS = (
+    ("shuffled split (default)", {}),
+    ("time-ordered, shuffle=False", {"shuffle": False}),
+)
 
 
 def part_conformal(args, table):
@@ -683,7 +676,7 @@ def part_conformal(args, table):
         values[train_end - n_timesteps :], n_timesteps, horizon=HORIZON
     )
     rows = []
-    for label, options in conformal_options():
+    for label, options in CONFORMAL_SPLITS:
         log(f"part 3: {name}, {label}")
         wrapper = ConformalIntervalRegressor(
             lstm_regressor(args.seed, lstm_params),
