@@ -664,8 +664,7 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
                 f"X has {n_channels} channel(s), but {type(self).__name__} was "
                 f"fitted with {self._n_channels} channel(s)."
             )
-        # torch cannot share memory with a read-only array (e.g. a memmap).
-        return torch.from_numpy(X if X.flags.writeable else X.copy())
+        return _as_tensor(X)
 
     def _as_targets(self, y, *, reset):
         """Check the number of outputs of validated ``y``; make a 2D tensor."""
@@ -679,7 +678,7 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
                 f"with {self.n_outputs_} outputs"
                 f"{' (1D y)' if self._y_was_1d else ''}."
             )
-        return torch.from_numpy(targets)
+        return _as_tensor(targets)
 
     def _scale(self, sequences, targets, *, fit):
         """Scale validated training data: ``sequences`` in place, ``targets`` anew.
@@ -751,6 +750,17 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         tags.target_tags.multi_output = True
         tags.input_tags.three_d_array = True
         return tags
+
+
+def _as_tensor(array):
+    """A tensor sharing ``array``'s memory where torch allows it, else a copy.
+
+    torch refuses negative strides (``X[:, ::-1]``) and warns on read-only
+    memory (memmaps, arrays shared between processes).
+    """
+    if not array.flags.writeable or any(stride < 0 for stride in array.strides):
+        array = np.array(array, order="C")
+    return torch.from_numpy(array)
 
 
 def _warn_if_far_from_unit_scale(targets):
