@@ -19,9 +19,12 @@ Layout of the metadata header (every value is a string)::
                     the tensors' names, dtypes, shapes and bytes
 """
 
+import contextlib
 import hashlib
 import json
 import math
+import os
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -60,8 +63,9 @@ def save_regressor(estimator, path):
     estimator : StackedLSTMRegressor
         A fitted regressor whose ``callbacks`` parameter is None.
     path : str or path-like
-        File to write; an existing file is overwritten. The conventional
-        extension is ``.safetensors``.
+        File to write; an existing file is replaced atomically: a failed
+        or interrupted save leaves it as it was. The conventional extension
+        is ``.safetensors``.
 
     Raises
     ------
@@ -140,7 +144,7 @@ def save_regressor(estimator, path):
         **entries,
         "sha256": _checksum(str(FORMAT_VERSION), entries, tensors),
     }
-    Path(path).write_bytes(safetensors_torch.save(tensors, metadata=metadata))
+    _write_atomically(path, safetensors_torch.save(tensors, metadata=metadata))
 
 
 def load_regressor(path):
@@ -239,6 +243,47 @@ def load_regressor(path):
     # a fresh net from these weights rather than continue this one.
     estimator._net_is_incremental = False
     return estimator
+
+
+def _write_atomically(path, data):
+    """Write ``data`` to ``path``: afterwards it holds the old file or the new.
+
+    The bytes go to a temporary file in the same folder, are flushed to disk,
+    and the temporary file then replaces ``path`` in one rename. A failed or
+    killed save leaves an existing file untouched and, unless the process
+    was killed, no temporary file behind.
+    """
+    path = Path(path)
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        # mkstemp creates the file private; give it a new file's usual mode.
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    # Make the rename itself durable (POSIX; folders cannot be opened on
+    # Windows, where there is nothing to do).
+    with contextlib.suppress(OSError):
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+def _umask():
+    """The process's umask (reading it means setting it, then restoring it)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
 
 
 def _import_safetensors():

@@ -537,7 +537,9 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         path : str or path-like
-            File to write, conventionally ``*.safetensors``.
+            File to write, conventionally ``*.safetensors``. An existing
+            file is replaced atomically: a save that fails or is killed
+            leaves it as it was.
 
         Examples
         --------
