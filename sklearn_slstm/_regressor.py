@@ -73,7 +73,8 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         of layers. An int means a single layer.
     dropout : float, default=0.0
         Dropout probability applied to the sequence between LSTM layers
-        (never after the last one).
+        (never after the last one); with a single layer it has no effect,
+        and fit warns.
     bidirectional : bool, default=False
         Whether each LSTM layer also reads the sequence backwards, doubling
         its output width.
@@ -343,6 +344,14 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         continuing = fitted and (incremental or self.warm_start)
         reuse_net = incremental and fitted and self._net_is_incremental
         device = resolve_device(self.device)
+        if self.dropout > 0 and len(self._check_hidden_layer_sizes()) == 1:
+            warnings.warn(
+                f"dropout={self.dropout} has no effect with a single LSTM layer: "
+                "dropout applies between layers. Add a layer to "
+                "hidden_layer_sizes, or set dropout=0.",
+                UserWarning,
+                stacklevel=3,
+            )
         with self._fitted_state_restored_on_error():
             X, y = validate_data(
                 self,

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import warnings
 
 import joblib
 import numpy as np
@@ -107,7 +108,9 @@ def test_fit_leaves_global_random_state_alone(sine_data):
     torch.manual_seed(123)
     numpy_state = np.random.get_state()[1].copy()
     torch_state = torch.get_rng_state().clone()
-    StackedLSTMRegressor(**{**TINY, "dropout": 0.2, "early_stopping": True}).fit(X, y)
+    StackedLSTMRegressor(
+        **{**TINY, "hidden_layer_sizes": (8, 8), "dropout": 0.2, "early_stopping": True}
+    ).fit(X, y)
     np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)
     assert torch.equal(torch.get_rng_state(), torch_state)
 
@@ -265,3 +268,14 @@ def test_device_auto_uses_cpu_without_cuda(sine_data, monkeypatch):
     assert reg.net_.device == "cpu"
     with pytest.raises(ValueError, match="CUDA is not available"):
         StackedLSTMRegressor(**TINY, device="cuda").fit(X, y)
+
+
+def test_dropout_with_one_layer_warns(sine_data):
+    X, y = sine_data
+    with pytest.warns(UserWarning, match="dropout=0.3 has no effect with a single"):
+        StackedLSTMRegressor(**{**TINY, "dropout": 0.3}).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        StackedLSTMRegressor(
+            **{**TINY, "hidden_layer_sizes": (4, 4), "dropout": 0.3}
+        ).fit(X, y)
