@@ -7,6 +7,9 @@ validated float32 tensors and plain settings.
 import contextlib
 import copy
 import math
+import os
+import re
+import sys
 
 import torch
 from skorch import NeuralNetRegressor
@@ -16,6 +19,7 @@ from skorch.callbacks import (
     EpochScoring,
     GradientNormClipping,
     LRScheduler,
+    PrintLog,
 )
 from skorch.dataset import Dataset, unpack_data
 from torch import nn
@@ -83,12 +87,42 @@ class TensorBatches:
                 yield X[rows], None if y is None else y[rows]
 
 
+# The escape sequences with which skorch colours the best values.
+_ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class EpochLog(PrintLog):
+    """skorch's table of epochs, coloured only on a terminal.
+
+    skorch colours the best values always, which leaves escape codes in
+    logs, pipes and files. Colour also stays off when the ``NO_COLOR``
+    environment variable is set (https://no-color.org).
+    """
+
+    def format_row(self, row, key, color):
+        text = super().format_row(row, key, color)
+        return text if colour_wanted() else _ANSI_COLOUR.sub("", text)
+
+
+def colour_wanted():
+    """Whether standard output is a terminal and ``NO_COLOR`` is unset."""
+    isatty = getattr(sys.stdout, "isatty", None)
+    return not os.environ.get("NO_COLOR") and isatty is not None and isatty()
+
+
 class SequenceNet(NeuralNetRegressor):
     """skorch's regressor, predicting in batches of a fixed size.
 
     See ``INFERENCE_BATCH_SIZE``: a short batch is padded with zeros and the
-    padding's outputs are dropped.
+    padding's outputs are dropped. The table of epochs is an ``EpochLog``.
     """
+
+    @property
+    def _default_callbacks(self):
+        return [
+            (name, EpochLog() if name == "print_log" else callback)
+            for name, callback in super()._default_callbacks
+        ]
 
     def evaluation_step(self, batch, training=False):
         Xi, yi = unpack_data(batch)

@@ -12,6 +12,7 @@ import torch
 from skorch.callbacks import Callback
 
 from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
+from sklearn_slstm._training import colour_wanted
 
 TINY = {"hidden_layer_sizes": (8,), "max_iter": 2, "random_state": 0}
 
@@ -259,6 +260,22 @@ def test_verbose_prints_epoch_progress(sine_data, capsys):
     StackedLSTMRegressor(**TINY, verbose=1, early_stopping=True).fit(X, y)
     out = capsys.readouterr().out
     assert "train_loss" in out and "valid_loss" in out and "dur" in out
+    assert "\x1b[" not in out  # no colour codes when not on a terminal
+
+
+@pytest.mark.parametrize(
+    ("isatty", "no_color", "expected"),
+    [(True, None, True), (True, "1", False), (False, None, False)],
+)
+def test_colour_only_on_a_terminal_without_no_color(
+    monkeypatch, isatty, no_color, expected
+):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: isatty, raising=False)
+    if no_color is None:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    else:
+        monkeypatch.setenv("NO_COLOR", no_color)
+    assert colour_wanted() is expected
 
 
 def test_device_auto_uses_cpu_without_cuda(sine_data, monkeypatch):
