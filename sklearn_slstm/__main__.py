@@ -9,6 +9,7 @@ Run ``python -m sklearn_slstm --help`` for every option.
 """
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -189,6 +190,14 @@ def main(argv=None):
         parser.error("--cv must be at least 2")
     if args.grid_search and args.samples < args.cv:
         parser.error("--samples must be at least --cv")
+    if args.output is None:
+        args.output = (
+            "damped_sine_layers.png" if args.grid_search else "damped_sine.png"
+        )
+    problem = _unwritable(Path(args.output))
+    if problem:
+        # Checked before training, which may take a while, not after it.
+        parser.error(f"--output {args.output}: {problem}")
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(args.threads)
     try:
@@ -247,7 +256,7 @@ def _run_experiment(args):
     print(f"Predicting {N_TEST} waves took {predict_time:.2f} s.")
     _plot_or_skip(
         _plot_waves,
-        args.output or "damped_sine.png",
+        args.output,
         X_test[:N_PLOTTED_WAVES],
         y_test[:N_PLOTTED_WAVES],
         y_pred[:N_PLOTTED_WAVES],
@@ -294,7 +303,7 @@ def _run_grid_search(args):
     print(f"Lowest CV MAE: {best} layer(s). Search took {total_time:.1f} s.")
     _plot_or_skip(
         _plot_layers,
-        args.output or "damped_sine_layers.png",
+        args.output,
         GRID_LAYERS,
         mae_mean,
         mae_std,
@@ -327,6 +336,18 @@ def _print_table(header, rows):
     print("  ".join("-" * width for width in widths))
     for row in rows:
         print(line(row))
+
+
+def _unwritable(path):
+    """Why the plot cannot be written to ``path``, or None if it can."""
+    folder = path.parent
+    if not folder.is_dir():
+        return f"the folder {folder} does not exist"
+    if path.is_dir():
+        return "it is a folder"
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        return "permission denied"
+    return None
 
 
 def _plot_or_skip(plot, path, *data):

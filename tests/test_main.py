@@ -113,6 +113,22 @@ def test_bad_arguments_exit_with_code_2(argv, capsys):
     assert "error:" in err
 
 
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        ("missing/plot.png", "does not exist"),
+        (".", "it is a folder"),
+    ],
+)
+def test_unwritable_output_fails_before_training(tmp_path, capsys, output, message):
+    with pytest.raises(SystemExit) as excinfo:
+        main([*TINY, "--output", str(tmp_path / output)])
+    assert excinfo.value.code == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and len(captured.err.strip().splitlines()) == 1
+    assert captured.out == ""  # nothing was trained
+
+
 def test_help_explains_every_flag(capsys):
     with pytest.raises(SystemExit) as excinfo:
         main(["--help"])
