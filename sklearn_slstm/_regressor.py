@@ -352,6 +352,8 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=3,
             )
+        if not reset:
+            self._check_n_timesteps(X)
         with self._fitted_state_restored_on_error():
             X, y = validate_data(
                 self,
@@ -427,6 +429,7 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
             Predicted values, float64; 1D when ``y`` was 1D at fit.
         """
         check_is_fitted(self)
+        self._check_n_timesteps(X)
         X = validate_data(
             self,
             X,
@@ -652,6 +655,22 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
                 f"integers, got {self.hidden_layer_sizes!r}."
             )
         return [int(units) for units in sizes]
+
+    def _check_n_timesteps(self, X):
+        """Name a wrong sequence length in time steps, before validation does.
+
+        scikit-learn's message counts "features", which are time steps here;
+        its first sentence is kept, as scikit-learn's checks expect it.
+        """
+        shape = getattr(X, "shape", ())
+        if len(shape) >= 2 and shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {shape[1]} features, but {type(self).__name__} is "
+                f"expecting {self.n_features_in_} features as input. Its "
+                f"features are time steps: the sequences of X have {shape[1]} "
+                f"time steps, the model was fitted on sequences of "
+                f"{self.n_features_in_}."
+            )
 
     def _as_sequences(self, X, *, reset):
         """Check the sequence shape of validated ``X``; view it as a tensor."""

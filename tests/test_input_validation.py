@@ -155,7 +155,8 @@ PREDICT_ERRORS = {
     "other timestep count": (
         lambda X: X[:, :8],
         ValueError,
-        "X has 8 features, but StackedLSTMRegressor is expecting 10",
+        "X has 8 features, but StackedLSTMRegressor is expecting 10 features as "
+        "input. Its features are time steps: the sequences of X have 8 time steps",
     ),
     "other channel count": (
         lambda X: np.stack([X, X], axis=-1),
@@ -169,6 +170,13 @@ PREDICT_ERRORS = {
     "complex X": (lambda X: X + 1j, ValueError, "Complex data not supported"),
     "strings in X": (_strings, ValueError, "could not convert string to float"),
 }
+
+
+def test_partial_fit_names_a_wrong_length_in_time_steps(data):
+    X, y = data
+    reg = StackedLSTMRegressor(**FAST).partial_fit(X, y)
+    with pytest.raises(ValueError, match="sequences of X have 8 time steps, the "):
+        reg.partial_fit(X[:, :8], y)
 
 
 @pytest.mark.parametrize("case", PREDICT_ERRORS)
