@@ -1,6 +1,7 @@
 """StackedLSTMRegressor: parameters, input validation, fit and predict."""
 
 import contextlib
+import copy
 import warnings
 from numbers import Integral, Real
 
@@ -340,8 +341,9 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
     def _train(self, X, y, *, incremental):
         """Shared body of fit (``incremental=False``) and partial_fit."""
         fitted = hasattr(self, "net_")
-        reset = not (incremental and fitted)
         continuing = fitted and (incremental or self.warm_start)
+        # Continued training must see data of the fitted shape.
+        reset = not continuing
         reuse_net = incremental and fitted and self._net_is_incremental
         device = resolve_device(self.device)
         if self.dropout > 0 and len(self._check_hidden_layer_sizes()) == 1:
@@ -369,7 +371,7 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
             )
             sequences = self._as_sequences(X, reset=reset)
             targets = self._as_targets(y, reset=reset)
-            targets = self._scale(sequences, targets, fit=not continuing)
+            targets = self._scale(sequences, targets, fit=reset)
             if (
                 self.early_stopping
                 and len(X) - n_validation_samples(len(X), self.validation_fraction) < 1
@@ -392,7 +394,10 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
                 )
             )
             seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-            with seeded(seed, device):
+            restored = (
+                _net_restored_on_error(net) if reuse_net else contextlib.nullcontext()
+            )
+            with seeded(seed, device), restored:
                 if not reuse_net:
                     net.initialize()
                     if continuing:
@@ -758,7 +763,8 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
                 "to start afresh."
             )
         net.module_.load_state_dict(previous)
-        net.history = self.net_.history
+        # A copy: a failed fit must leave the previous net's history alone.
+        net.history = copy.deepcopy(self.net_.history)
 
     def _record_history(self):
         # Only completed epochs count: an interrupted fit leaves a partial one.
@@ -780,6 +786,25 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         tags.target_tags.multi_output = True
         tags.input_tags.three_d_array = True
         return tags
+
+
+@contextlib.contextmanager
+def _net_restored_on_error(net):
+    """Undo a failed partial_fit of a net that is kept, not rebuilt.
+
+    Its weights, optimizer state and history go back to what they were;
+    the regressor's other fitted state is restored by the caller.
+    """
+    module = copy.deepcopy(net.module_.state_dict())
+    optimizer = copy.deepcopy(net.optimizer_.state_dict())
+    n_epochs = len(net.history)
+    try:
+        yield
+    except BaseException:
+        net.module_.load_state_dict(module)
+        net.optimizer_.load_state_dict(optimizer)
+        del net.history[n_epochs:]
+        raise
 
 
 def _as_tensor(array):

@@ -14,7 +14,6 @@ import sys
 import torch
 from skorch import NeuralNetRegressor
 from skorch.callbacks import (
-    Callback,
     EarlyStopping,
     EpochScoring,
     GradientNormClipping,
@@ -115,7 +114,24 @@ class SequenceNet(NeuralNetRegressor):
 
     See ``INFERENCE_BATCH_SIZE``: a short batch is padded with zeros and the
     padding's outputs are dropped. The table of epochs is an ``EpochLog``.
+    A NaN or infinite loss stops training with a clear error before the
+    optimizer step, so the weights never take a non-finite update.
     """
+
+    def train_step_single(self, batch, **fit_params):
+        step = super().train_step_single(batch, **fit_params)
+        # A Python float check: torch.isfinite on a 0-d tensor costs ~10x
+        # more per batch.
+        loss = step["loss"].item()
+        if not math.isfinite(loss):
+            epoch = len(self.history)
+            n_batch = len(self.history[-1, "batches"])
+            raise ValueError(
+                f"Training diverged: the loss became {loss} in epoch {epoch}, "
+                f"batch {n_batch}. Lower learning_rate_init, set gradient_clip, "
+                "or scale X and y."
+            )
+        return step
 
     @property
     def _default_callbacks(self):
@@ -131,25 +147,6 @@ class SequenceNet(NeuralNetRegressor):
         if padding > 0:
             Xi = torch.cat([Xi, Xi.new_zeros((padding, *Xi.shape[1:]))])
         return super().evaluation_step((Xi, yi), training=training)[:n_rows]
-
-
-class StopOnNonFiniteLoss(Callback):
-    """Stop training with a clear error as soon as the loss is NaN or infinite.
-
-    Without it, a diverged net keeps training and predicts NaN silently.
-    """
-
-    def on_batch_end(self, net, batch=None, training=None, loss=None, **kwargs):
-        # A Python float check: torch.isfinite on a 0-d tensor costs ~10x more
-        # per batch.
-        if training and not math.isfinite(loss.item()):
-            epoch = len(net.history)
-            n_batch = len(net.history[-1, "batches"])
-            raise ValueError(
-                f"Training diverged: the loss became {loss.item()} in epoch "
-                f"{epoch}, batch {n_batch}. Lower learning_rate_init, set "
-                "gradient_clip, or scale X and y."
-            )
 
 
 class PicklableLRScheduler(LRScheduler):
@@ -249,7 +246,7 @@ def build_net(
     ``SCHEDULES``.
     """
     sink = print if verbose else _silent
-    net_callbacks = [("stop_on_non_finite_loss", StopOnNonFiniteLoss())]
+    net_callbacks = []
     n_train = n_samples
     if early_stopping:
         n_train -= n_validation_samples(n_samples, validation_fraction)

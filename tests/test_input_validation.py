@@ -301,7 +301,7 @@ def _failing_fits(X, y):
         ),
         "warm start on other channels": (
             lambda reg: reg.set_params(warm_start=True).fit(X3, y),
-            "network shape changed",
+            r"X has 2 channel\(s\), but StackedLSTMRegressor was fitted with 1",
         ),
     }
 

@@ -1,5 +1,7 @@
 """Training that diverges, is interrupted, or continues with partial_fit."""
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -101,3 +103,78 @@ def test_partial_fit_after_fit_uses_the_initial_learning_rate(sine_data):
         reg.learning_rate_init
     ]
     assert all(torch.isfinite(p).all() for p in reg.net_.module_.parameters())
+
+
+def _snapshot(reg):
+    """Copies of the weights, the optimizer state, the history and the curve."""
+    return (
+        {name: p.clone() for name, p in reg.net_.module_.state_dict().items()},
+        copy.deepcopy(reg.net_.optimizer_.state_dict()),
+        len(reg.net_.history),
+        list(reg.loss_curve_),
+    )
+
+
+def _assert_same(before, after):
+    weights, optimizer, n_epochs, losses = before
+    weights_after, optimizer_after, n_epochs_after, losses_after = after
+    for name, tensor in weights.items():
+        assert torch.equal(tensor, weights_after[name]), name
+    for key, state in optimizer["state"].items():
+        for name, value in state.items():
+            value_after = optimizer_after["state"][key][name]
+            assert torch.equal(torch.as_tensor(value), torch.as_tensor(value_after))
+    assert (n_epochs, losses) == (n_epochs_after, losses_after)
+
+
+def test_diverging_partial_fit_leaves_the_model_exactly_as_it_was(sine_data):
+    X, y = sine_data
+    reg = StackedLSTMRegressor(**TINY, loss="mse").partial_fit(X, y)
+    reg.partial_fit(X, y)
+    before = _snapshot(reg)
+    with pytest.raises(ValueError, match="diverged"):
+        reg.partial_fit(X, y * 1e30)
+    _assert_same(before, _snapshot(reg))
+    reg.partial_fit(X, y)  # and training goes on from there
+    assert reg.n_iter_ == 3
+
+
+def test_failed_warm_start_leaves_the_history_alone(sine_data):
+    X, y = sine_data
+    reg = StackedLSTMRegressor(**TINY, loss="mse", warm_start=True).fit(X, y)
+    before = _snapshot(reg)
+    with pytest.raises(ValueError, match="diverged"):
+        reg.fit(X, y * 1e30)
+    _assert_same(before, _snapshot(reg))
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "message"),
+    [
+        (lambda X, y: (X, y), lambda X, y: (X[:, :15], y), "time steps"),
+        (lambda X, y: (X, y), lambda X, y: (np.stack([X, X], -1), y), "channel"),
+        (lambda X, y: (X, y[:, 0]), lambda X, y: (X, y[:, :1]), r"\(1D y\)"),
+        (lambda X, y: (X, y), lambda X, y: (X, y[:, :2]), "with 5 outputs"),
+    ],
+    ids=["time steps", "channels", "1D y to 2D", "outputs"],
+)
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_continued_training_refuses_another_shape(sine_data, first, then, message, how):
+    # Without the skip connection the weights fit any sequence length, so
+    # only the data check can catch a changed one.
+    reg = StackedLSTMRegressor(**TINY, linear_skip=False, warm_start=True)
+    reg.fit(*first(*sine_data))
+    before = _snapshot(reg)
+    train_more = reg.fit if how == "warm_start" else reg.partial_fit
+    with pytest.raises(ValueError, match=message):
+        train_more(*then(*sine_data))
+    _assert_same(before, _snapshot(reg))
+
+
+def test_warm_start_refuses_another_architecture(sine_data):
+    X, y = sine_data
+    reg = StackedLSTMRegressor(**TINY, warm_start=True).fit(X, y)
+    before = _snapshot(reg)
+    with pytest.raises(ValueError, match="network shape changed"):
+        reg.set_params(hidden_layer_sizes=(4,)).fit(X, y)
+    _assert_same(before, _snapshot(reg))
