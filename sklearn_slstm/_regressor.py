@@ -169,7 +169,9 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         R^2 on the held-out validation data after each epoch; None unless
         ``early_stopping=True``.
     best_validation_score_ : float or None
-        The best of ``validation_scores_``; None unless
+        The entry of ``validation_scores_`` of the epoch whose weights were
+        kept: the epoch of the lowest validation loss, which early stopping
+        restores (not necessarily the highest R^2). None unless
         ``early_stopping=True``.
     n_iter_ : int
         Number of epochs run, across warm starts.
@@ -776,7 +778,17 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
             self.validation_scores_ = [
                 float(epoch["valid_r2"]) for epoch in history if "valid_r2" in epoch
             ]
-            self.best_validation_score_ = max(self.validation_scores_, default=None)
+            # The score of the weights kept: early stopping restores the
+            # epoch of the lowest validation loss, not of the highest R^2.
+            best_epoch = dict(self.net_.callbacks_)["early_stopping"].best_epoch_
+            self.best_validation_score_ = next(
+                (
+                    float(epoch["valid_r2"])
+                    for epoch in history
+                    if epoch["epoch"] == best_epoch and "valid_r2" in epoch
+                ),
+                None,
+            )
         else:
             self.validation_scores_ = None
             self.best_validation_score_ = None

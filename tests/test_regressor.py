@@ -184,9 +184,11 @@ def test_early_stopping_stops_and_restores_best_weights(sine_data):
     ).fit(X, y)
     assert reg.n_iter_ < 100
     assert len(reg.validation_scores_) == reg.n_iter_
-    assert reg.best_validation_score_ == max(reg.validation_scores_)
     snapshots = dict(reg.net_.callbacks_)["record"].snapshots
-    _, best_weights = min(snapshots, key=lambda snapshot: snapshot[0])
+    best = int(np.argmin([valid_loss for valid_loss, _ in snapshots]))
+    # The score describes the weights kept, those of the lowest valid loss.
+    assert reg.best_validation_score_ == reg.validation_scores_[best]
+    _, best_weights = snapshots[best]
     for name, value in reg.net_.module_.state_dict().items():
         assert torch.equal(value, best_weights[name]), name
 
@@ -296,3 +298,16 @@ def test_dropout_with_one_layer_warns(sine_data):
         StackedLSTMRegressor(
             **{**TINY, "hidden_layer_sizes": (4, 4), "dropout": 0.3}
         ).fit(X, y)
+
+
+def test_best_validation_score_describes_the_weights_kept(sine_data):
+    X, y = sine_data
+    # With this seed, the epoch of the lowest validation loss (MAE), whose
+    # weights early stopping keeps, is not the epoch of the highest R^2.
+    reg = StackedLSTMRegressor(
+        max_iter=30, early_stopping=True, n_iter_no_change=5, random_state=1
+    ).fit(X, y)
+    valid_losses = [epoch["valid_loss"] for epoch in reg.net_.history]
+    kept = int(np.argmin(valid_losses))
+    assert kept != int(np.argmax(reg.validation_scores_))
+    assert reg.best_validation_score_ == reg.validation_scores_[kept]
