@@ -508,8 +508,10 @@ def _check_fitted(fitted, path, scaling):
             f"{path}: feature_names_in_ is not a list of n_features_in_="
             f"{fitted['n_features_in_']} strings."
         )
-    sizes = dict.fromkeys(("x_mean_", "x_scale_"), fitted["_n_channels"])
-    sizes |= dict.fromkeys(("y_mean_", "y_scale_"), fitted["n_outputs_"])
+    # GLOBAL_STATISTICS lists the two of X (one per channel), then of y.
+    n_channels, n_outputs = fitted["_n_channels"], fitted["n_outputs_"]
+    expected_sizes = (n_channels, n_channels, n_outputs, n_outputs)
+    sizes = dict(zip(GLOBAL_STATISTICS, expected_sizes, strict=True))
     invalid = sorted(
         name
         for name, size in sizes.items()
