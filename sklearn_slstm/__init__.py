@@ -3,6 +3,7 @@
 from ._conformal import ConformalIntervalRegressor
 from ._display import ForecastDisplay
 from ._generator import DampedSineGenerator, make_damped_sine
+from ._padding import pad_sequences
 from ._regressor import StackedLSTMRegressor
 from ._windows import make_windows
 
@@ -15,4 +16,5 @@ __all__ = [
     "StackedLSTMRegressor",
     "make_damped_sine",
     "make_windows",
+    "pad_sequences",
 ]

@@ -6,6 +6,8 @@ import numpy as np
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from ._padding import check_padding, pad_at_start
+
 
 @validate_params(
     {
@@ -37,7 +39,9 @@ def recursive_forecast(estimator, X, horizon):
             (n_samples, n_timesteps, 1)
         The most recent ``n_timesteps = n_features_in_`` values of each
         series, oldest first. Pass ``X[:, -n_features_in_:]`` to forecast
-        from the end of a longer history.
+        from the end of a longer history. A shorter history is padded with
+        NaN (see :func:`pad_sequences`); the forecast continues after its
+        last observed value.
     horizon : int
         Number of future values to forecast, at least 1.
 
@@ -54,7 +58,8 @@ def recursive_forecast(estimator, X, horizon):
     ValueError
         If ``horizon < 1``, if ``X`` or the fitted model has more than one
         channel (a forecast of several series needs every series' future as
-        input), or if ``X`` does not have ``n_features_in_`` timesteps.
+        input), if ``X`` does not have ``n_features_in_`` timesteps, or if
+        its NaN are not padding (see :func:`pad_sequences`).
 
     See Also
     --------
@@ -73,6 +78,12 @@ def recursive_forecast(estimator, X, horizon):
 
     With ``horizon <= n_outputs_``, the result is the first ``horizon``
     columns of ``estimator.predict(X)``.
+
+    For a padded row, the forecast continues after its last observed value,
+    wherever the padding is: the row is first rearranged to padding at the
+    start, then each round appends its predictions at the end and drops as
+    many of the oldest columns, padding first, so the observed history
+    grows until it fills the window.
     """
     check_is_fitted(estimator)
     if getattr(estimator, "_n_channels", 1) != 1:
@@ -82,7 +93,7 @@ def recursive_forecast(estimator, X, horizon):
             f"{estimator._n_channels} channels: feeding its predictions back "
             "would need the future of every channel."
         )
-    X = check_array(X, dtype=np.float64, allow_nd=True, ensure_all_finite=True)
+    X = check_array(X, dtype=np.float64, allow_nd=True, ensure_all_finite="allow-nan")
     if X.ndim == 3:
         if X.shape[2] != 1:
             raise ValueError(
@@ -104,6 +115,10 @@ def recursive_forecast(estimator, X, horizon):
             "values of each series."
         )
 
+    if check_padding(X[:, :, np.newaxis]):
+        # Predictions are appended after the last observed value and the
+        # oldest column is dropped, so the padding must come first.
+        X = pad_at_start(X)
     window = _as_estimator_input(estimator, X)
     blocks = []
     n_predicted = 0

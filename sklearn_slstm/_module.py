@@ -86,7 +86,13 @@ class StackedLSTM(nn.Module):
             nn.init.zeros_(self.skip.weight)
 
     def forward(self, X):
-        """Map ``X`` of shape (batch, timesteps, channels) to (batch, outputs)."""
+        """Map ``X`` of shape (batch, timesteps, channels) to (batch, outputs).
+
+        Sequences padded with NaN (see ``forward_padded``) take the padded
+        path; a batch without padding pays nothing for it.
+        """
+        if torch.isnan(X[:, :, 0]).any():
+            return self.forward_padded(X)
         sequence = X
         for depth, lstm in enumerate(self.lstms):
             if depth:
@@ -98,3 +104,85 @@ class StackedLSTM(nn.Module):
         if self.skip is not None:
             y = y + self.skip(X.flatten(1))
         return y
+
+    def forward_padded(self, X):
+        """``forward`` for sequences padded with NaN, which no layer reads.
+
+        Each row's observed steps are contiguous and its padded steps NaN in
+        every channel, before or after them (``check_padding`` enforces
+        this). The observed steps are moved to the start of the row, so that
+        the forward direction of each LSTM layer reads them first: its
+        outputs up to a row's last observed step never depend on what
+        follows, and the head reads the output at that step. The backward
+        direction of a bidirectional layer reads each row's observed steps
+        reversed, from its own last step. The skip connection reads the
+        observed steps at the end of the window, the padding as zeros. The
+        result is what the unpadded sequence alone would give, however
+        much padding surrounds it; every operation is a tensor operation,
+        so the ONNX export traces this path.
+        """
+        n_timesteps = X.shape[1]
+        observed = ~torch.isnan(X[:, :, 0])
+        lengths = observed.sum(dim=1, keepdim=True)
+        first = observed.int().argmax(dim=1, keepdim=True)
+        steps = torch.arange(n_timesteps, device=X.device)
+        sequence = _masked(
+            _gather_steps(X, (first + steps) % n_timesteps), steps < lengths
+        )
+        # Row i's step t holds its step lengths[i] - 1 - t: the observed part
+        # reversed. The same permutation maps backward outputs back in order.
+        reverse = (lengths - 1 - steps) % n_timesteps
+        for depth, lstm in enumerate(self.lstms):
+            if depth:
+                sequence = self.dropout(sequence)
+            forward_output, _ = _lstm_direction(lstm, sequence, "")
+            if lstm.bidirectional:
+                backward_output, _ = _lstm_direction(
+                    lstm, _gather_steps(sequence, reverse), "_reverse"
+                )
+                forward_output = torch.cat(
+                    [forward_output, _gather_steps(backward_output, reverse)], dim=2
+                )
+            sequence = forward_output
+        # The forward direction ends at each row's last observed step, the
+        # backward one at its first, now step 0.
+        final = _gather_steps(sequence, lengths - 1)[:, 0]
+        if self.lstms[-1].bidirectional:
+            units = self.lstms[-1].hidden_size
+            final = torch.cat([final[:, :units], sequence[:, 0, units:]], dim=1)
+        y = self.head(final)
+        if self.skip is not None:
+            recent_last = _gather_steps(X, (first + lengths + steps) % n_timesteps)
+            in_window = steps >= n_timesteps - lengths
+            y = y + self.skip(_masked(recent_last, in_window).flatten(1))
+        return y
+
+
+def _gather_steps(sequences, steps):
+    """``sequences[i, steps[i, t]]`` for every row ``i`` and column ``t``."""
+    index = steps.unsqueeze(2).expand(-1, -1, sequences.shape[2])
+    return sequences.gather(1, index)
+
+
+def _masked(sequences, keep):
+    """``sequences`` with the steps where ``keep`` is False set to zero."""
+    return torch.where(keep.unsqueeze(2), sequences, torch.zeros_like(sequences))
+
+
+def _lstm_direction(lstm, sequences, suffix):
+    """Run one direction of a one-layer ``nn.LSTM`` forwards over ``sequences``.
+
+    ``suffix`` is "" for the forward direction's weights and "_reverse" for
+    the backward one's, which then reads ``sequences`` in the order given.
+    """
+    if not lstm.bidirectional:
+        return lstm(sequences)
+    weights = [
+        getattr(lstm, f"{name}_l0{suffix}")
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    ]
+    state = sequences.new_zeros(1, sequences.shape[0], lstm.hidden_size)
+    output, h_n, c_n = torch.lstm(
+        sequences, (state, state), weights, True, 1, 0.0, lstm.training, False, True
+    )
+    return output, (h_n, c_n)

@@ -154,13 +154,15 @@ class _PredictModel(nn.Module):
 
     def forward(self, X):
         if self.scaling == "window":
-            location, scale = window_statistics(X)
+            location, scale = window_statistics(X, padded=True)
             X = standardise(X, location, scale)
             y_location, y_scale = location[:, :, 0], scale[:, :, 0]
         elif self.scaling == "global":
             x_mean, x_scale, y_location, y_scale = self.statistics
             X = standardise(X, x_mean, x_scale)
-        y_pred = self.module(X)
+        # The padded path handles padded and unpadded rows alike, with no
+        # branch on the data, which an exported graph cannot hold.
+        y_pred = self.module.forward_padded(X)
         if self.scaling is not None:
             y_pred = (y_pred * y_scale + y_location).float()
         return y_pred[:, 0] if self.flatten else y_pred

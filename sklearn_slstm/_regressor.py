@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._forecast import recursive_forecast
 from ._onnx import export_onnx
+from ._padding import check_padding
 from ._persistence import load_regressor, save_regressor
 from ._scaling import (
     GLOBAL_STATISTICS,
@@ -368,6 +369,8 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
                 allow_nd=True,
                 multi_output=True,
                 y_numeric=True,
+                # NaN marks padding; _as_sequences checks where it may be.
+                ensure_all_finite="allow-nan",
                 # Scaling works in place, on a copy of the caller's data.
                 copy=self.scaling is not None,
             )
@@ -443,6 +446,7 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
             reset=False,
             dtype=np.float32,
             allow_nd=True,
+            ensure_all_finite="allow-nan",
             copy=self.scaling is not None,
         )
         sequences = self._as_sequences(X, reset=False)
@@ -701,6 +705,7 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
                 f"X has {n_channels} channel(s), but {type(self).__name__} was "
                 f"fitted with {self._n_channels} channel(s)."
             )
+        check_padding(X)
         return _as_tensor(X)
 
     def _as_targets(self, y, *, reset):
@@ -744,7 +749,8 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         (n_samples, n_outputs): ``y = y_scaled * scale + location``.
         """
         if self.scaling == "window":
-            location, scale = scale_windows_(sequences)
+            padded = bool(torch.isnan(sequences[:, :, 0]).any())
+            location, scale = scale_windows_(sequences, padded=padded)
             return location.numpy(), scale.numpy()
         if self.scaling == "global":
             scale_globally_(sequences, self.x_mean_, self.x_scale_)
@@ -797,6 +803,8 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.input_tags.three_d_array = True
+        # NaN marks padding: sequences of different lengths.
+        tags.input_tags.allow_nan = True
         return tags
 
 

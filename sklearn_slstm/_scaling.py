@@ -16,9 +16,10 @@ Two kinds, named by the regressor's ``scaling`` parameter:
 
 The statistics come from ``torch.var_mean``, which accumulates float32
 input in float64 on the CPU and allocates nothing of the data's size; they
-are applied in float32, the precision the network runs in. Everything here
-works on torch tensors, so that the ONNX export traces the very same
-functions.
+are applied in float32, the precision the network runs in. Sequences
+padded with NaN (see ``_padding``) have statistics over their observed
+steps only, computed in float64 from a float64 copy. Everything here works
+on torch tensors, so that the ONNX export traces the very same functions.
 """
 
 import torch
@@ -47,24 +48,48 @@ def safe_scale(std, location):
     return scale.clamp(min=_MIN_SCALE)
 
 
-def window_statistics(sequences):
-    """Mean and scale of each sequence and channel over its time steps.
+def window_statistics(sequences, *, padded):
+    """Mean and scale of each sequence and channel over its observed steps.
 
     Parameters
     ----------
-    sequences : float32 tensor of shape (n_samples, n_timesteps, n_channels)
+    sequences : float tensor of shape (n_samples, n_timesteps, n_channels)
+    padded : bool
+        Whether ``sequences`` may hold padding (NaN), which the statistics
+        then leave out.
 
     Returns
     -------
     location, scale : float64 tensors of shape (n_samples, 1, n_channels)
     """
-    variance, location = torch.var_mean(sequences, dim=1, keepdim=True, correction=0)
+    if padded:
+        variance, location = observed_var_mean(sequences, dim=1)
+    else:
+        variance, location = torch.var_mean(
+            sequences, dim=1, keepdim=True, correction=0
+        )
     location = location.double()
     return location, safe_scale(variance.double().sqrt(), location)
 
 
+def observed_var_mean(values, dim):
+    """``torch.var_mean`` over ``dim`` (kept), leaving out NaN values.
+
+    Two passes, in the dtype of ``values``: the mean, then the mean squared
+    deviation from it. Only tensor operations, so that ONNX can trace it.
+    """
+    observed = ~torch.isnan(values)
+    zeros = torch.zeros_like(values)
+    count = observed.sum(dim=dim, keepdim=True)
+    location = torch.where(observed, values, zeros).sum(dim=dim, keepdim=True) / count
+    deviation = torch.where(observed, values - location, zeros)
+    return deviation.square().sum(dim=dim, keepdim=True) / count, location
+
+
 def global_statistics(values):
     """Mean and scale of each column of the last axis, over all other axes.
+
+    NaN (padding) are left out.
 
     Parameters
     ----------
@@ -75,7 +100,11 @@ def global_statistics(values):
     location, scale : float64 tensors of shape (n_columns,)
     """
     rows = values.reshape(-1, values.shape[-1])
-    variance, location = torch.var_mean(rows, dim=0, correction=0)
+    if torch.isnan(rows).any():
+        variance, location = observed_var_mean(rows.double(), dim=0)
+        variance, location = variance[0], location[0]
+    else:
+        variance, location = torch.var_mean(rows, dim=0, correction=0)
     location, std = location.double(), variance.double().sqrt()
     # StandardScaler's convention: a constant column keeps its scale.
     constant = std <= _CONSTANT * location.abs()
@@ -93,12 +122,14 @@ def scale_globally_(sequences, location, scale):
     sequences.sub_(location).div_(torch.as_tensor(scale).float())
 
 
-def scale_windows_(sequences):
-    """Standardise each sequence in place.
+def scale_windows_(sequences, *, padded):
+    """Standardise each sequence in place; padding (NaN) stays NaN.
 
     Returns the float64 ``location`` and ``scale`` of the first channel of
     each sequence, of shape (n_samples, 1): the statistics of its targets.
     """
-    location, scale = window_statistics(sequences)
+    location, scale = window_statistics(
+        sequences.double() if padded else sequences, padded=padded
+    )
     sequences.sub_(location.float()).div_(scale.float())
     return location[:, :, 0], scale[:, :, 0]

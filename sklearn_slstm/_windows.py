@@ -14,6 +14,7 @@ from sklearn.utils._param_validation import Interval, validate_params
         "n_timesteps": [Interval(Integral, 1, None, closed="left")],
         "horizon": [Interval(Integral, 1, None, closed="left")],
         "step": [Interval(Integral, 1, None, closed="left")],
+        "min_timesteps": [Interval(Integral, 1, None, closed="left"), None],
         "target": [Integral, str, list, None],
         "return_series_index": ["boolean"],
     },
@@ -25,6 +26,7 @@ def make_windows(
     horizon=1,
     *,
     step=1,
+    min_timesteps=None,
     target=None,
     return_series_index=False,
 ):
@@ -53,6 +55,15 @@ def make_windows(
         Number of future values of the target after each window.
     step : int, default=1
         Distance, in time steps, between the starts of consecutive windows.
+    min_timesteps : int or None, default=None
+        If given, also make the windows that start before a series does,
+        with at least ``min_timesteps`` observed points: their missing
+        oldest points are NaN, the padding of :func:`pad_sequences`, which
+        :class:`StackedLSTMRegressor` never feeds to its LSTM layers. A
+        series then needs only ``min_timesteps + horizon`` points, so short
+        series of a panel still give windows, and every series gives
+        windows for its first values. None means ``n_timesteps``: only full
+        windows.
     target : int, str, list of them or None, default=None
         For multivariate series, the column(s) whose future values form
         ``y``: labels of a DataFrame, or positions in an array. None means
@@ -83,7 +94,8 @@ def make_windows(
     Raises
     ------
     ValueError
-        If a series is shorter than ``n_timesteps + horizon``, holds NaN,
+        If a series is shorter than ``min_timesteps + horizon`` (by default
+        ``n_timesteps + horizon``), holds NaN,
         infinite or non-numeric values, or if the series of a panel have
         different channels, or ``target`` names no column.
 
@@ -117,6 +129,14 @@ def make_windows(
     >>> X[-1], y[-1]
     (array([4., 5., 6., 7.]), array([8., 9.]))
 
+    Windows with at least two observed points, NaN-padded at the start:
+
+    >>> X, y = make_windows(np.arange(6.0), n_timesteps=4, min_timesteps=2)
+    >>> X[:2], y[:2]
+    (array([[nan, nan,  0.,  1.],
+           [nan,  0.,  1.,  2.]]), array([[2.],
+           [3.]]))
+
     A panel of two series of different lengths:
 
     >>> X, y, series_index = make_windows(
@@ -139,7 +159,14 @@ def make_windows(
         channels, n_targets = _channel_order(items, arrays, target)
     else:
         channels, n_targets = [], 1
-    window = n_timesteps + horizon
+    needed = "n_timesteps" if min_timesteps is None else "min_timesteps"
+    if min_timesteps is None:
+        min_timesteps = n_timesteps
+    if min_timesteps > n_timesteps:
+        raise ValueError(
+            f"min_timesteps={min_timesteps} must not exceed n_timesteps={n_timesteps}."
+        )
+    window = min_timesteps + horizon
     too_short = [
         (position, len(array))
         for position, array in enumerate(arrays)
@@ -151,13 +178,21 @@ def make_windows(
         )
         more = f" and {len(too_short) - 5} more" if len(too_short) > 5 else ""
         raise ValueError(
-            f"Each series needs at least n_timesteps + horizon = {window} points "
-            f"to give one window, but {described} point(s){more}. Drop the short "
-            "series, or use a shorter n_timesteps or horizon."
+            f"Each series needs at least {needed} + horizon = {window} points to give "
+            f"one window, but {described} point(s){more}. Drop "
+            "the short series, or use a shorter n_timesteps, min_timesteps or "
+            "horizon."
         )
 
     float32 = all(array.dtype == np.float32 for array in arrays)
     dtype = np.float32 if float32 else np.float64
+    if min_timesteps < n_timesteps:
+        # The padded steps are NaN in every channel, before the series.
+        padding = np.full(
+            (n_timesteps - min_timesteps, *arrays[0].shape[1:]), np.nan, dtype
+        )
+        arrays = [np.concatenate([padding, array.astype(dtype)]) for array in arrays]
+    window = n_timesteps + horizon
     counts = [(len(array) - window) // step + 1 for array in arrays]
     X = np.empty((sum(counts), n_timesteps, *arrays[0].shape[1:]), dtype=dtype)
     y = np.empty((sum(counts), n_targets * horizon), dtype=dtype)

@@ -37,10 +37,22 @@ GENERATOR_EXPECTED_FAILURES = {
 }
 
 
+# NaN marks padding (allow_nan tag). This check sets 10 random entries of a
+# (30, 3) X to NaN, some between the observed steps of a row, which the
+# padding convention refuses with a ValueError rather than silently closing
+# the gap. tests/test_padding.py pickles a model fitted on padded data.
+REGRESSOR_EXPECTED_FAILURES = {
+    "check_estimators_pickle": (
+        "sets NaN between observed time steps, which the padding convention "
+        "refuses; tests/test_padding.py covers pickling with padding"
+    ),
+}
+
+
 def _expected_failed_checks(estimator):
     if isinstance(estimator, DampedSineGenerator):
         return GENERATOR_EXPECTED_FAILURES
-    return {}
+    return REGRESSOR_EXPECTED_FAILURES
 
 
 # Small and quick, yet able to pass check_regressors_train (R^2 > 0.5).

@@ -36,8 +36,9 @@ def fitted_3d(data):
 
 
 def _with(X, row, column, value):
+    """A copy of ``X`` with ``X[row, column]`` (``X[row]``) set to ``value``."""
     X = X.copy()
-    X[row, column] = value
+    X[row if column is None else (row, column)] = value
     return X
 
 
@@ -50,7 +51,21 @@ def _strings(X):
 # --- Malformed data at fit ----------------------------------------------------
 
 FIT_DATA_ERRORS = {
-    "NaN in X": (lambda X, y: (_with(X, 3, 4, np.nan), y), ValueError, "contains NaN"),
+    "NaN between observed steps": (
+        lambda X, y: (_with(X, 3, 4, np.nan), y),
+        ValueError,
+        r"X\[3\] has NaN between its observed time steps 0 and 9",
+    ),
+    "all-NaN row": (
+        lambda X, y: (_with(X, 2, slice(None), np.nan), y),
+        ValueError,
+        r"X\[2\] is all NaN",
+    ),
+    "NaN in one channel of a step": (
+        lambda X, y: (_with(np.stack([X, X], axis=-1), (1, 0, 1), None, np.nan), y),
+        ValueError,
+        r"X\[1\] has NaN in some channels but not all at time step 0",
+    ),
     "inf in X": (
         lambda X, y: (_with(X, 0, 0, np.inf), y),
         ValueError,
@@ -150,7 +165,11 @@ def test_huge_batch_size_is_clipped_to_the_data(data):
 # --- Malformed data and misuse at predict -------------------------------------
 
 PREDICT_ERRORS = {
-    "NaN in X": (lambda X: _with(X, 0, 0, np.nan), ValueError, "contains NaN"),
+    "NaN between observed steps": (
+        lambda X: _with(X, 0, 4, np.nan),
+        ValueError,
+        "NaN between its observed time steps",
+    ),
     "inf in X": (lambda X: _with(X, 0, 0, -np.inf), ValueError, "contains infinity"),
     "other timestep count": (
         lambda X: X[:, :8],
@@ -277,9 +296,12 @@ def test_parameters_are_keyword_only():
 def _failing_fits(X, y):
     """(name, call that makes a fitted model's fit fail, message)."""
     X3 = np.stack([X, 1 - X], axis=-1)
-    frame_with_nan = pd.DataFrame(_with(X, 0, 0, np.nan)).add_prefix("t")
+    frame_with_nan = pd.DataFrame(_with(X, 0, 4, np.nan)).add_prefix("t")
     return {
-        "NaN in X": (lambda reg: reg.fit(_with(X, 0, 0, np.nan), y), "NaN"),
+        "NaN between observed steps": (
+            lambda reg: reg.fit(_with(X, 0, 4, np.nan), y),
+            "NaN",
+        ),
         "X and y of different lengths": (
             lambda reg: reg.fit(X, y[:-1]),
             "inconsistent",
@@ -306,7 +328,7 @@ def _failing_fits(X, y):
     }
 
 
-FAILING_FIT_NAMES = list(_failing_fits(np.zeros((2, 2)), np.zeros((2, 2))))
+FAILING_FIT_NAMES = list(_failing_fits(np.zeros((2, 10)), np.zeros((2, 2))))
 
 
 @pytest.mark.parametrize("case", FAILING_FIT_NAMES)

@@ -1,0 +1,337 @@
+"""Sequences of different lengths: NaN padding that no LSTM layer reads."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+
+from sklearn_slstm import (
+    ConformalIntervalRegressor,
+    StackedLSTMRegressor,
+    make_windows,
+    pad_sequences,
+)
+from sklearn_slstm._module import StackedLSTM
+
+FAST = {"hidden_layer_sizes": (6,), "max_iter": 3, "random_state": 0}
+
+
+def _ragged(n_sequences=60, low=5, high=15, n_channels=None, seed=0):
+    """Noisy sines of random lengths, at levels far from zero, and their next value."""
+    rng = np.random.default_rng(seed)
+    sequences, targets = [], []
+    for length in rng.integers(low, high + 1, n_sequences):
+        t = np.arange(length + 1) * 0.4 + rng.uniform(0, 6)
+        values = 50 + 5 * np.sin(t) + rng.normal(0, 0.1, length + 1)
+        if n_channels is not None:
+            values = np.stack([values, *([np.cos(t)] * (n_channels - 1))], axis=1)
+        sequences.append(values[:-1])
+        targets.append(values[-1] if n_channels is None else values[-1, 0])
+    return sequences, np.array(targets)
+
+
+def _place(sequences, n_timesteps, offsets):
+    """Pad each sequence to ``n_timesteps`` with NaN, ``offset`` of them before it."""
+    X = np.full((len(sequences), n_timesteps), np.nan)
+    for row, sequence, offset in zip(X, sequences, offsets, strict=True):
+        row[offset : offset + len(sequence)] = sequence
+    return X
+
+
+# --- pad_sequences -------------------------------------------------------------
+
+
+def test_pad_sequences_pads_with_nan_at_either_side():
+    sequences = [np.array([1.0, 2.0, 3.0]), [4.0], pd.Series([5.0, 6.0])]
+    pre = pad_sequences(sequences)
+    post = pad_sequences(sequences, padding="post")
+    nan = np.nan
+    np.testing.assert_array_equal(pre, [[1, 2, 3], [nan, nan, 4], [nan, 5, 6]])
+    np.testing.assert_array_equal(post, [[1, 2, 3], [4, nan, nan], [5, 6, nan]])
+    assert pre.dtype == np.float64
+
+
+def test_pad_sequences_truncates_to_maxlen():
+    sequences = [np.arange(5.0), np.arange(2.0)]
+    np.testing.assert_array_equal(
+        pad_sequences(sequences, maxlen=3), [[2, 3, 4], [np.nan, 0, 1]]
+    )
+    np.testing.assert_array_equal(
+        pad_sequences(sequences, maxlen=3, truncating="post"),
+        [[0, 1, 2], [np.nan, 0, 1]],
+    )
+    assert pad_sequences(sequences, maxlen=8).shape == (2, 8)
+
+
+def test_pad_sequences_of_frames_gives_3d_and_keeps_float32():
+    frames = [
+        pd.DataFrame({"a": np.arange(n, dtype=np.float32), "b": np.ones(n, np.float32)})
+        for n in (4, 2)
+    ]
+    X = pad_sequences(frames)
+    assert X.shape == (2, 4, 2) and X.dtype == np.float32
+    assert np.isnan(X[1, :2]).all() and (X[1, 2:, 1] == 1).all()
+    # The inputs are left as they were.
+    assert len(frames[1]) == 2 and not frames[1].isna().any().any()
+
+
+@pytest.mark.parametrize(
+    ("sequences", "message"),
+    [
+        ([], "at least one sequence"),
+        ([np.arange(3.0), np.array([])], "sequence 1 is empty"),
+        ([np.array([1.0, np.nan])], "sequence 0 contains NaN"),
+        ([np.array([1.0, np.inf])], "NaN or infinite"),
+        ([np.arange(3.0), np.ones((3, 2))], r"all 1D \(n_steps,\) or all 2D"),
+        ([np.ones((3, 2)), np.ones((3, 3))], "same number of channels"),
+        ([np.array(["a", "b"])], "real numbers"),
+        ([np.ones((2, 2, 2))], "must be 1D"),
+        (
+            [pd.DataFrame({"a": [1.0]}), pd.DataFrame({"b": [1.0]})],
+            "same columns",
+        ),
+    ],
+)
+def test_pad_sequences_refuses_bad_sequences(sequences, message):
+    with pytest.raises(ValueError, match=message):
+        pad_sequences(sequences)
+
+
+# --- The module never reads the padding -----------------------------------------
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_module_output_does_not_depend_on_the_padding(bidirectional):
+    torch.manual_seed(0)
+    module = StackedLSTM(2, (5, 4), 3, bidirectional=bidirectional).eval()
+    sequences = [torch.randn(length, 2) for length in (30, 12, 1, 50)]
+    with torch.no_grad():
+        alone = torch.cat([module(sequence[None]) for sequence in sequences])
+        for n_timesteps in (50, 80):
+            for side in ("pre", "post", "middle"):
+                X = torch.full((len(sequences), n_timesteps, 2), torch.nan)
+                for row, sequence in zip(X, sequences, strict=True):
+                    free = n_timesteps - len(sequence)
+                    start = {"pre": free, "post": 0, "middle": free // 2}[side]
+                    row[start : start + len(sequence)] = sequence
+                torch.testing.assert_close(module(X), alone, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_padded_batch_trains_as_its_sequences_one_by_one(bidirectional):
+    """Same loss, same gradients: padding contributes nothing to training."""
+    torch.manual_seed(0)
+    module = StackedLSTM(1, (4, 3), 2, bidirectional=bidirectional)
+    lengths = (7, 3, 10)
+    sequences = [torch.randn(length, 1) for length in lengths]
+    targets = torch.randn(len(sequences), 2)
+    X = torch.full((len(sequences), 10, 1), torch.nan)
+    for row, sequence in zip(X, sequences, strict=True):
+        row[10 - len(sequence) :] = sequence
+
+    def loss_and_gradients(losses):
+        module.zero_grad()
+        loss = torch.stack(losses).mean()
+        loss.backward()
+        return loss.item(), [p.grad.clone() for p in module.parameters()]
+
+    criterion = torch.nn.MSELoss()
+    batch = loss_and_gradients([criterion(module(X), targets)])
+    one_by_one = loss_and_gradients(
+        [
+            criterion(module(sequence[None]), target[None])
+            for sequence, target in zip(sequences, targets, strict=True)
+        ]
+    )
+    assert batch[0] == pytest.approx(one_by_one[0], rel=1e-6)
+    for padded, alone in zip(batch[1], one_by_one[1], strict=True):
+        torch.testing.assert_close(padded, alone, rtol=1e-5, atol=1e-7)
+
+
+def test_equal_length_rows_give_the_same_result_on_either_path():
+    torch.manual_seed(0)
+    module = StackedLSTM(1, (4,), 2, linear_skip=True, n_timesteps=6).eval()
+    X = torch.randn(5, 6, 1)
+    with torch.no_grad():
+        torch.testing.assert_close(module.forward_padded(X), module(X))
+
+
+# --- The estimator on padded arrays -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ragged():
+    sequences, y = _ragged()
+    return sequences, pad_sequences(sequences), y
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"scaling": "global"},
+        {"scaling": None, "linear_skip": False},
+        {"bidirectional": True, "hidden_layer_sizes": (4, 4)},
+    ],
+    ids=["window", "global", "none", "bidirectional"],
+)
+def test_prediction_does_not_depend_on_where_the_padding_is(ragged, params):
+    sequences, X, y = ragged
+    regressor = StackedLSTMRegressor(**{**FAST, **params}).fit(X, y)
+    n_timesteps = X.shape[1]
+    expected = regressor.predict(X)
+    assert np.isfinite(expected).all()
+    for offsets in (
+        [0] * len(sequences),
+        [(n_timesteps - len(s)) // 2 for s in sequences],
+    ):
+        np.testing.assert_allclose(
+            regressor.predict(_place(sequences, n_timesteps, offsets)),
+            expected,
+            rtol=1e-6,
+        )
+    # A row's prediction does not depend on the rows predicted with it.
+    np.testing.assert_allclose(regressor.predict(X[7:8]), expected[7:8], rtol=1e-6)
+
+
+def test_padded_model_learns_and_global_statistics_skip_padding(ragged):
+    sequences, X, y = ragged
+    regressor = StackedLSTMRegressor(scaling="global", random_state=0, max_iter=20).fit(
+        X, y
+    )
+    observed = np.concatenate(sequences)
+    np.testing.assert_allclose(regressor.x_mean_, [observed.mean()], rtol=1e-6)
+    np.testing.assert_allclose(regressor.x_scale_, [observed.std()], rtol=1e-5)
+    assert regressor.score(X, y) > 0.8
+
+
+def test_window_scaling_of_a_padded_row_uses_its_observed_steps(ragged):
+    """A row predicts the same when its values move by a constant factor."""
+    sequences, X, y = ragged
+    regressor = StackedLSTMRegressor(**FAST).fit(X, y)
+    np.testing.assert_allclose(
+        regressor.predict(X * 3 + 7), regressor.predict(X) * 3 + 7, rtol=1e-5
+    )
+
+
+def test_cross_validation_and_grid_search_slice_padded_rows(ragged):
+    _, X, y = ragged
+    scores = cross_val_score(
+        StackedLSTMRegressor(**FAST), X, y, cv=KFold(3), scoring="r2"
+    )
+    assert scores.shape == (3,) and np.isfinite(scores).all()
+    search = GridSearchCV(
+        StackedLSTMRegressor(**FAST), {"hidden_layer_sizes": [(3,), (6,)]}, cv=2
+    ).fit(X, y)
+    assert np.isfinite(search.predict(X)).all()
+
+
+def test_multichannel_padding():
+    sequences, y = _ragged(n_channels=2)
+    X = pad_sequences(sequences, padding="post")
+    assert X.ndim == 3
+    regressor = StackedLSTMRegressor(**FAST).fit(X, y)
+    np.testing.assert_allclose(
+        regressor.predict(pad_sequences(sequences)), regressor.predict(X), rtol=1e-6
+    )
+
+
+def test_pickle_and_save_round_trips_predict_padded_rows_identically(ragged, tmp_path):
+    pytest.importorskip("safetensors")
+    _, X, y = ragged
+    regressor = StackedLSTMRegressor(**FAST).fit(X, y)
+    expected = regressor.predict(X)
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(regressor)).predict(X), expected
+    )
+    regressor.save(tmp_path / "model.safetensors")
+    loaded = StackedLSTMRegressor.load(tmp_path / "model.safetensors")
+    np.testing.assert_array_equal(loaded.predict(X), expected)
+
+
+def test_onnx_graph_takes_the_padded_array(ragged, tmp_path):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    sequences, X, y = ragged
+    for params in ({}, {"bidirectional": True}):
+        regressor = StackedLSTMRegressor(**{**FAST, **params}).fit(X, y)
+        path = regressor.to_onnx(tmp_path / "model.onnx")
+        session = onnxruntime.InferenceSession(str(path))
+        post = pad_sequences(sequences, padding="post")
+        for padded in (X, post):
+            (y_onnx,) = session.run(None, {"X": padded[:, :, None].astype(np.float32)})
+            np.testing.assert_allclose(y_onnx, regressor.predict(padded), rtol=1e-5)
+
+
+def test_forecast_continues_after_the_last_observed_value(ragged):
+    sequences, X, y = ragged
+    regressor = StackedLSTMRegressor(**FAST).fit(X, y)
+    forecast = regressor.forecast(X, horizon=4)
+    assert forecast.shape == (len(X), 4) and np.isfinite(forecast).all()
+    # Padding after the sequences gives the same forecast.
+    np.testing.assert_allclose(
+        regressor.forecast(pad_sequences(sequences, padding="post"), horizon=4),
+        forecast,
+        rtol=1e-6,
+    )
+    # The first value is predict's; the next reads it as the latest value.
+    np.testing.assert_allclose(forecast[:, 0], regressor.predict(X), rtol=1e-6)
+    longer = pad_sequences(
+        [
+            np.append(s, first)
+            for s, first in zip(sequences, forecast[:, 0], strict=True)
+        ],
+        maxlen=X.shape[1],
+    )
+    np.testing.assert_allclose(forecast[:, 1], regressor.predict(longer), rtol=1e-5)
+
+
+def test_forecast_refuses_nan_inside_a_sequence(ragged):
+    _, X, y = ragged
+    regressor = StackedLSTMRegressor(**FAST).fit(X, y)
+    X_gap = X.copy()
+    X_gap[0, -3] = np.nan
+    with pytest.raises(ValueError, match="NaN between its observed time steps"):
+        regressor.forecast(X_gap, horizon=2)
+
+
+def test_conformal_intervals_on_padded_rows(ragged):
+    _, X, y = ragged
+    intervals = ConformalIntervalRegressor(
+        StackedLSTMRegressor(**FAST), random_state=0
+    ).fit(X, y)
+    lower, upper = intervals.predict_interval(X)
+    assert np.isfinite(lower).all() and (lower <= upper).all()
+
+
+# --- make_windows with short histories ----------------------------------------
+
+
+def test_make_windows_pads_the_windows_before_a_series_starts():
+    X, y, series_index = make_windows(
+        [np.arange(10.0), np.arange(100.0, 104.0)],
+        n_timesteps=5,
+        horizon=2,
+        min_timesteps=2,
+        return_series_index=True,
+    )
+    # Series 0: windows ending at points 1..7; series 1 (4 points): one window.
+    np.testing.assert_array_equal(np.bincount(series_index), [7, 1])
+    np.testing.assert_array_equal(X[0], [np.nan, np.nan, np.nan, 0, 1])
+    np.testing.assert_array_equal(y[0], [2, 3])
+    np.testing.assert_array_equal(X[-1], [np.nan, np.nan, np.nan, 100, 101])
+    np.testing.assert_array_equal(y[-1], [102, 103])
+    assert np.isfinite(y).all()
+    # Full windows are those of make_windows without min_timesteps.
+    full_X, full_y = make_windows(np.arange(10.0), n_timesteps=5, horizon=2)
+    np.testing.assert_array_equal(X[3:7], full_X)
+    np.testing.assert_array_equal(y[3:7], full_y)
+    StackedLSTMRegressor(**FAST).fit(X, y)
+
+
+def test_make_windows_min_timesteps_above_n_timesteps_is_refused():
+    with pytest.raises(ValueError, match="min_timesteps=6 must not exceed"):
+        make_windows(np.arange(10.0), n_timesteps=5, min_timesteps=6)
