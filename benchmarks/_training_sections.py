@@ -1,14 +1,16 @@
-"""Sections (a) to (c) of the training benchmark, run in this process.
+"""Sections (a) to (c) and (e) of the training benchmark, run in this process.
 
 (a) times the reference configuration's fit through ``StackedLSTMRegressor``
 against the hand-written loop (and Keras), (b) prediction with the last
-models fitted in (a), and (c) the defaults over several seeds, set against
-the hand-written loop's times from (a). Each adds its rows to a
-`_common.Table`; see the docstring of ``bench_training.py`` for the rows.
+models fitted in (a), (c) the defaults over several seeds, set against the
+hand-written loop's times from (a), and (e) sequences of different lengths
+against equal-length ones. Each adds its rows to a `_common.Table`; see the
+docstring of ``bench_training.py`` for the rows.
 """
 
 import statistics
 
+import numpy as np
 from _common import log, mae, ratio_text, seconds_text, timed
 from _training_models import (
     REFERENCE_BATCH_SIZE,
@@ -168,4 +170,48 @@ def bench_defaults(table, data, test, hand_times, args):
         f"{relative:.2f}x (CPU {relative_cpu:.2f}x)",
         "<= 4x",
         relative <= 4,
+    )
+
+
+RAGGED_EPOCHS = 2
+RAGGED_MIN_LENGTH = 25
+
+
+def bench_ragged(table, data, test, args):
+    """(e): the defaults on sequences of 25 to 50 steps against all of 50."""
+    X, y, _, _ = data
+    X_test, y_test, _, _ = test
+    rng = np.random.default_rng(args.seed)
+    X_ragged = X.astype(np.float32)
+    n_timesteps = X.shape[1]
+    lengths = rng.integers(RAGGED_MIN_LENGTH, n_timesteps + 1, len(X))
+    # The oldest steps go: each row keeps its last `length` steps.
+    X_ragged[np.arange(n_timesteps) < (n_timesteps - lengths)[:, np.newaxis]] = np.nan
+    equal_times, ragged_times = [], []
+    for repeat in range(args.repeats):
+        for inputs, times in ((X, equal_times), (X_ragged, ragged_times)):
+            regressor = StackedLSTMRegressor(
+                max_iter=RAGGED_EPOCHS, random_state=args.seed
+            )
+            regressor, stopwatch = timed(regressor.fit, inputs, y)
+            times.append(stopwatch)
+        log(
+            f"(e) pair {repeat + 1}: equal {equal_times[-1].wall:.2f} s, "
+            f"ragged {ragged_times[-1].wall:.2f} s"
+        )
+    ratio, text = ratio_text(ragged_times, equal_times)
+    table.section(
+        f"(e) defaults with {RAGGED_EPOCHS} epochs, {len(X):,} train: lengths "
+        f"uniform over {RAGGED_MIN_LENGTH}-{n_timesteps} (NaN-padded) against "
+        f"all {n_timesteps} steps"
+    )
+    table.add("e1", f"fit, all {n_timesteps} steps", seconds_text(equal_times))
+    table.add("e2", "fit, NaN-padded lengths", seconds_text(ragged_times))
+    table.add("e3", "fit time e2 / e1 (median ratio)", text, "<= 1.3x", ratio <= 1.3)
+    ragged_test = X_test.astype(np.float32)
+    ragged_test[:, : n_timesteps - RAGGED_MIN_LENGTH] = np.nan
+    table.add(
+        "e4",
+        f"test MAE from the last {RAGGED_MIN_LENGTH} steps only",
+        f"{mae(regressor.predict(ragged_test), y_test):.5f}",
     )

@@ -44,6 +44,14 @@ d1-d11
     in ``.npy`` files, so that no generation temporaries inflate the
     baseline), after a 100-row warm-up fit (torch's fixed runtime cost), and
     next to the data size.
+e1-e4
+    Sequences of different lengths: the defaults with 2 epochs on the
+    training sequences, as they are (e1) and with the oldest steps of each
+    replaced by NaN padding so that the lengths are uniform over 25-50 (e2),
+    in interleaved pairs, and the ratio (e3). The padded path runs the LSTM
+    over the whole width (see ``StackedLSTM.forward_padded``), so the ratio
+    measures what padding itself costs. e4 is the test MAE of the padded
+    model when the test sequences keep only their last 25 steps.
 
 Targets are printed next to their figures as PASS or MISS. Ratios also show,
 in brackets, the same ratio of process CPU times, which a busy machine
@@ -64,7 +72,7 @@ are; see there.
 The code is split by concern: ``_common.py`` holds the timing and table
 helpers all benchmarks share, ``_training_models.py`` the reference model
 three ways (regressor, hand-written loop, Keras) and the data,
-``_training_sections.py`` sections (a) to (c), and ``_training_scaling.py``
+``_training_sections.py`` sections (a) to (c) and (e), and ``_training_scaling.py``
 section (d) with its child process. This file parses the arguments and
 prints the table.
 """
@@ -79,7 +87,7 @@ import torch
 from _common import Table, settle_allocator
 from _training_models import N_OUTPUTS, N_TIMESTEPS, make_data
 from _training_scaling import bench_scaling, scaling_child
-from _training_sections import bench_defaults, bench_reference
+from _training_sections import bench_defaults, bench_ragged, bench_reference
 
 FULL_SIZES = {
     "n_train": 10_000,
@@ -151,6 +159,7 @@ def main(argv=None):
     hand_times = bench_reference(table, data, test, args)
     bench_defaults(table, data, test, hand_times, args)
     bench_scaling(table, args, sizes)
+    bench_ragged(table, data, test, args)
 
     quick_note = " (--quick: too small for the targets to mean anything)"
     threads_note = "" if args.threads else " (torch's default)"
