@@ -78,8 +78,7 @@ seeds = [0, 1, 2]
 results = {
     "NaN padding (never read)": [accuracy(X_train, X_test, seed) for seed in seeds],
     "zero padding (read as data)": [
-        accuracy(np.nan_to_num(X_train), np.nan_to_num(X_test), seed)
-        for seed in seeds
+        accuracy(np.nan_to_num(X_train), np.nan_to_num(X_test), seed) for seed in seeds
     ],
 }
 

@@ -37,6 +37,12 @@ class StackedLSTM(nn.Module):
     weights, orthogonal recurrent weights, a forget-gate bias of 1,
     all other biases zero, and a Glorot-uniform head. The skip connection
     starts at zero, so training starts from the LSTM's prediction alone.
+
+    Each layer is its own ``nn.LSTM``, also when the widths are equal and one
+    multi-layer ``nn.LSTM`` could hold them all: on the CPU, the fused form
+    trained the reference configuration (two layers of 20 units, batch 10)
+    only 1% faster, within noise, and would change the names of the saved
+    weights. On a GPU, cuDNN fuses the layers, which may be worth measuring.
     """
 
     def __init__(

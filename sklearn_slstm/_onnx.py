@@ -77,9 +77,12 @@ def export_onnx(estimator, path):
     ``(batch, n_timesteps, n_channels)`` with ``n_timesteps`` the
     ``n_features_in_`` of the regressor and ``batch`` dynamic. It is always
     3D, also for a model fitted on 2D ``X`` (one channel): pass
-    ``X[:, :, np.newaxis]``. The one output, ``"y_pred"``, is float32 of
-    the shape :meth:`StackedLSTMRegressor.predict` returns: ``(batch,
-    n_outputs)``, or ``(batch,)`` when ``y`` was 1D at fit. The regressor's
+    ``X[:, :, np.newaxis]``. Sequences of different lengths are padded
+    with NaN, as for ``predict`` (see :func:`pad_sequences`); the graph
+    never feeds the padding to its LSTM operators. The one output,
+    ``"y_pred"``, is float32 of the shape
+    :meth:`StackedLSTMRegressor.predict` returns: ``(batch, n_outputs)``,
+    or ``(batch,)`` when ``y`` was 1D at fit. The regressor's
     ``scaling`` is part of the graph: it takes raw values, as ``predict``
     does, and returns predictions on the scale of ``y``.
 

@@ -203,7 +203,11 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
 
     ``X`` of shape (n_samples, n_timesteps) holds one univariate sequence per
     row; ``X`` of shape (n_samples, n_timesteps, n_channels) holds
-    multivariate sequences. Data is converted to float32 once; predictions
+    multivariate sequences. Sequences of different lengths are padded with
+    NaN, before or after each one's observed steps (:func:`pad_sequences`);
+    the padding never reaches the LSTM layers, so a sequence's prediction
+    does not depend on how much of it surrounds the sequence. NaN anywhere
+    else raises a ``ValueError``. Data is converted to float32 once; predictions
     are float64, of shape (n_samples,) when ``y`` was 1D.
 
     Examples
@@ -302,6 +306,8 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_timesteps) or \
                 (n_samples, n_timesteps, n_channels)
             Training sequences, one per row; 2D means one channel.
+            Sequences of different lengths are NaN-padded (see
+            :func:`pad_sequences`).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Target values.
 
@@ -431,7 +437,8 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_timesteps) or \
                 (n_samples, n_timesteps, n_channels)
-            Sequences with the shape seen during :meth:`fit`.
+            Sequences with the shape seen during :meth:`fit`, NaN-padded
+            where they are shorter.
 
         Returns
         -------
@@ -523,7 +530,8 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         -----
         The graph's input ``"X"`` is float32 of shape (batch, n_timesteps,
         n_channels), always 3D (pass ``X[:, :, np.newaxis]`` for a model
-        fitted on 2D ``X``), with a dynamic batch size. Its output
+        fitted on 2D ``X``), with a dynamic batch size, and NaN-padded for
+        sequences of different lengths, as for :meth:`predict`. Its output
         ``"y_pred"`` is float32 of the shape :meth:`predict` returns. The
         ``scaling`` is part of the graph: raw values in, predictions on the
         scale of ``y`` out.
