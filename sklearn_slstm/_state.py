@@ -198,7 +198,9 @@ def check_fitted(fitted, *, scaling):
             except ValueError as exc:
                 invalid.append(f"{name} {exc}")
     if invalid:
-        raise ValueError(f"invalid values for the fitted attributes: {invalid}.")
+        raise ValueError(
+            f"invalid values for the fitted attributes: {'; '.join(invalid)}."
+        )
     _check_consistency(checked)
     return checked
 
@@ -261,12 +263,10 @@ def check_weights(weights, layout):
     ):
         raise ValueError("the weights are not a mapping of names to arrays.")
     n_expected = sum(math.prod(tensor.shape) for tensor in layout.values())
-    n_present = sum(array.size for array in weights.values())
-    if n_expected > MAX_PARAMETERS or n_expected != n_present:
+    if n_expected > MAX_PARAMETERS:
         raise ValueError(
-            f"the saved weights do not fit the network its parameters describe: "
-            f"it has {n_expected} parameters (at most {MAX_PARAMETERS} load), "
-            f"the weights hold {n_present} values."
+            f"the parameters describe a network of {n_expected} weights; at most "
+            f"{MAX_PARAMETERS} load."
         )
     missing = sorted(set(layout) - set(weights))
     unexpected = sorted(set(weights) - set(layout))
