@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import InconsistentVersionWarning, NotFittedError
 from skorch.callbacks import PrintLog
 from skorch.exceptions import DeviceWarning
 
@@ -709,3 +709,57 @@ def test_gpu_fitted_model_loads_from_safetensors_on_cpu_only_machine(
     assert loaded.device == "cuda"
     assert torch.device(loaded.net_.device).type == "cpu"
     np.testing.assert_array_equal(loaded.predict(X), fitted_2d.predict(X))
+
+
+# --- versions -----------------------------------------------------------------
+
+
+def _made_by_version(monkeypatch, version, make):
+    """What ``make()`` returns when sklearn_slstm says it is ``version``."""
+    import sklearn_slstm
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sklearn_slstm, "__version__", version)
+        return make()
+
+
+@pytest.mark.parametrize("serializer", ["pickle", "save"])
+def test_other_version_warns_naming_both(
+    data, fitted_2d, serializer, monkeypatch, tmp_path
+):
+    import sklearn_slstm
+
+    path = tmp_path / "model.safetensors"
+    if serializer == "pickle":
+        stored = _made_by_version(monkeypatch, "0.0.1", lambda: pickle.dumps(fitted_2d))
+        restore = lambda: pickle.loads(stored)  # noqa: E731
+    else:
+        _made_by_version(monkeypatch, "0.0.1", lambda: save_regressor(fitted_2d, path))
+        restore = lambda: load_regressor(path)  # noqa: E731
+    with pytest.warns(InconsistentVersionWarning) as record:
+        loaded = restore()
+    message = str(record[0].message)
+    assert "0.0.1" in message and sklearn_slstm.__version__ in message
+    assert "StackedLSTMRegressor" in message
+    np.testing.assert_array_equal(loaded.predict(data[0]), fitted_2d.predict(data[0]))
+
+
+def test_same_version_does_not_warn(fitted_2d, saved_file):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pickle.loads(pickle.dumps(fitted_2d))
+        load_regressor(saved_file)
+
+
+def test_pickles_record_the_library_version(fitted_2d):
+    import sklearn_slstm
+
+    state = fitted_2d.__getstate__()
+    assert state["sklearn_slstm_version"] == sklearn_slstm.__version__
+
+
+def test_saved_files_record_the_library_version(saved_file):
+    import sklearn_slstm
+
+    with safetensors.safe_open(saved_file, framework="pt") as f:
+        assert f.metadata()["library_version"] == sklearn_slstm.__version__
