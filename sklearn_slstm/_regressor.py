@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import Callback
 from skorch.exceptions import DeviceWarning
 from skorch.history import History
 
@@ -728,7 +729,9 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
             # A pickle made before sklearn_slstm recorded its state this way.
             if not isinstance(state, dict):
                 raise ValueError("The state of a StackedLSTMRegressor is a dict.")
-            _state.warn_if_other_version(type(self).__name__, "unknown")
+            _state.warn_if_other_version(
+                type(self).__name__, "an unknown version (it did not record one)"
+            )
             vars(self).update(state)
             return
         _state.warn_if_other_version(
@@ -743,8 +746,17 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
                 "The parameters are inconsistent with this version of "
                 f"sklearn_slstm: unknown {unknown}, missing {missing}."
             )
+        other = state.get("other", {})
+        if not isinstance(other, dict) or not all(
+            isinstance(name, str) and name not in names and name != "net_"
+            for name in other
+        ):
+            raise ValueError(
+                "The other attributes of the state are not a mapping of names "
+                "other than the parameters and net_."
+            )
         vars(self).update(params)
-        vars(self).update(state.get("other", {}))
+        vars(self).update(other)
         if "weights" in state:
             self._restore_fitted(state)
 
@@ -756,6 +768,16 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         except (ValueError, TypeError) as exc:
             raise ValueError(f"invalid parameters: {exc}") from exc
         _state.check_architecture(sizes)
+        if self.callbacks is not None and not all(
+            isinstance(callback, Callback)
+            or (
+                isinstance(callback, tuple)
+                and len(callback) == 2
+                and isinstance(callback[1], Callback)
+            )
+            for callback in self.callbacks
+        ):
+            raise ValueError("the callbacks parameter holds non-callbacks.")
         fitted = _state.check_fitted(state.get("fitted"), scaling=self.scaling)
         history = _state.check_history(state.get("history"))
         optimizer = state.get("optimizer")
@@ -781,11 +803,8 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
             {name: _as_tensor(array) for name, array in weights.items()}
         )
         if optimizer is not None:
-            try:
-                net.optimizer_.load_state_dict(_to_tensors(optimizer))
-            except (ValueError, TypeError, KeyError, IndexError, RuntimeError) as exc:
-                raise ValueError(f"invalid optimizer state: {exc}") from exc
-        net.history = History(copy.deepcopy(history))
+            _load_optimizer_state(net.optimizer_, optimizer)
+        net.history = History(history)
         vars(self).update(fitted)
         self.net_ = net
         self._net_is_incremental = optimizer is not None
@@ -1049,6 +1068,25 @@ def _loading_device(requested):
         )
         return "cpu"
     return resolve_device(requested)
+
+
+def _load_optimizer_state(optimizer, state):
+    """Load a state of ``_to_numpy`` form, checked against the parameters."""
+    try:
+        optimizer.load_state_dict(_to_tensors(state))
+    except (ValueError, TypeError, KeyError, IndexError, RuntimeError) as exc:
+        raise ValueError(f"invalid optimizer state: {exc}") from exc
+    for group in optimizer.param_groups:
+        for param in group["params"]:
+            for name, value in optimizer.state.get(param, {}).items():
+                if isinstance(value, torch.Tensor) and (
+                    (value.dim() and value.shape != param.shape)
+                    or not torch.isfinite(value).all()
+                ):
+                    raise ValueError(
+                        f"invalid optimizer state: {name!r} does not match its "
+                        "parameter's shape, or is not finite."
+                    )
 
 
 def _to_numpy(value):

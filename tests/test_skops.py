@@ -130,3 +130,66 @@ def test_skops_warns_for_another_version(data, monkeypatch, tmp_path):
         sio.dump(model, path)
     with pytest.warns(InconsistentVersionWarning, match="0.0.1"):
         sio.load(path, trusted=[REGRESSOR])
+
+
+def _partial_state(data):
+    X, y = data
+    return StackedLSTMRegressor(**FAST).partial_fit(X, y).__getstate__()
+
+
+def _set_in(state, path, value):
+    *parents, last = path
+    for key in parents:
+        state = state[key]
+    state[last] = value
+
+
+BAD_STATES = {
+    "state not a dict": (lambda state: [1, 2], "is a dict"),  # replaces it
+    "other not a mapping": (
+        lambda state: _set_in(state, ["other"], [("net_", 1)]),
+        "other attributes",
+    ),
+    "other overriding a parameter": (
+        lambda state: _set_in(state, ["other"], {"loss": "mse"}),
+        "other attributes",
+    ),
+    "missing parameter": (
+        lambda state: state["params"].pop("loss"),
+        r"missing \['loss'\]",
+    ),
+    "callbacks that are not callbacks": (
+        lambda state: _set_in(state, ["params", "callbacks"], [1, 2]),
+        "non-callbacks",
+    ),
+    "weights not a mapping": (
+        lambda state: _set_in(state, ["weights"], [1.0]),
+        "not a mapping of names to arrays",
+    ),
+    "optimizer state of the wrong shape": (
+        lambda state: _set_in(
+            state, ["optimizer", "state", 0, "exp_avg"], np.zeros(3, np.float32)
+        ),
+        "invalid optimizer state",
+    ),
+    "optimizer state that is not one": (
+        lambda state: _set_in(state, ["optimizer"], {"state": 1}),
+        "invalid optimizer state",
+    ),
+    "history of the wrong kind": (
+        lambda state: _set_in(state, ["history"], {"epoch": 1}),
+        "history is not a list",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_STATES)
+def test_malformed_states_raise_value_error(data, case):
+    # What a skops file (or a pickle) hands to __setstate__.
+    change, message = BAD_STATES[case]
+    state = _partial_state(data)
+    changed = change(state)
+    if isinstance(changed, list):
+        state = changed
+    with pytest.raises(ValueError, match=message):
+        StackedLSTMRegressor.__new__(StackedLSTMRegressor).__setstate__(state)
