@@ -83,8 +83,9 @@ def export_onnx(
     Notes
     -----
     The graph has one input, ``"X"``, float32 of shape
-    ``(batch, n_timesteps, n_channels)`` with ``batch`` dynamic. It is
-    always 3D, also for a model fitted on 2D ``X`` (one channel): pass
+    ``(batch, n_timesteps, n_channels)`` with ``n_timesteps`` the
+    ``n_features_in_`` of the regressor and ``batch`` dynamic. It is always
+    3D, also for a model fitted on 2D ``X`` (one channel): pass
     ``X[:, :, np.newaxis]``. The one output, ``"y_pred"``, is float32 of
     the shape :meth:`StackedLSTMRegressor.predict` returns: ``(batch,
     n_outputs)``, or ``(batch,)`` when ``y`` was 1D at fit. The regressor's
