@@ -61,7 +61,6 @@ _MAX_INT_DIGITS = 19
 
 # Metadata entries holding JSON.
 _JSON_ENTRIES = ("params", "fitted", "history")
-_HEADER_ENTRIES = ("format", "format_version", "library_version", "checksum")
 
 _SHA256 = "sha256"
 _HMAC = "hmac-sha256"
@@ -501,8 +500,12 @@ def _check_header(metadata, path):
             f"versions {', '.join(_READABLE_VERSIONS)} only; load it with the "
             "version that wrote it, or a newer one."
         )
-    checksum = "checksum" if version == str(FORMAT_VERSION) else "sha256"
-    missing = [name for name in (*_JSON_ENTRIES, checksum) if name not in metadata]
+    required = (
+        (*_JSON_ENTRIES, "library_version", "checksum")
+        if version == str(FORMAT_VERSION)
+        else (*_JSON_ENTRIES, "sha256")
+    )
+    missing = [name for name in required if name not in metadata]
     if missing:
         raise ValueError(f"{path}: the header lacks the entries {missing}.")
     return version

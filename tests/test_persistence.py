@@ -569,6 +569,10 @@ HEADER_PROBLEMS = {
         lambda metadata, tensors: metadata.pop("history"),
         r"lacks the entries \['history'\]",
     ),
+    "no library version": (
+        lambda metadata, tensors: metadata.pop("library_version"),
+        r"lacks the entries \['library_version'\]",
+    ),
 }
 
 
