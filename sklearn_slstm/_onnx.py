@@ -12,10 +12,9 @@ import warnings
 from pathlib import Path
 
 import torch
-from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._scaling import GLOBAL_STATISTICS, standardise, window_statistics
+from ._scaling import standardise, window_statistics
 
 _INSTALL_HINT = 'pip install "sklearn-slstm[onnx]"'
 
@@ -35,22 +34,36 @@ _EXPORTER_NOISE = (
 _EXAMPLE_BATCH_SIZE = 2
 
 
-def export_onnx(estimator, path):
-    """Export a fitted :class:`StackedLSTMRegressor` to an ONNX file.
+def export_onnx(
+    module, path, *, n_timesteps, n_channels, n_outputs, flatten, scaling, statistics
+):
+    """Export the fitted module of a regressor, with its scaling, to ONNX.
 
     The ONNX model computes :meth:`StackedLSTMRegressor.predict` from
     float32 sequences, for any batch size, with ONNX's ``LSTM`` operator:
     it runs in ONNX Runtime and other ONNX engines without Python, torch or
-    this library.
+    this library. :meth:`StackedLSTMRegressor.to_onnx` calls it with the
+    regressor's fitted state; nothing here knows the regressor.
 
     Parameters
     ----------
-    estimator : StackedLSTMRegressor
-        A fitted regressor.
+    module : torch.nn.Module
+        The fitted module, mapping scaled sequences to scaled predictions;
+        it is copied, so it is left unchanged.
     path : str or path-like
         File to write, conventionally with the extension ``.onnx``; an
         existing file is overwritten. The weights are stored in the same
         file.
+    n_timesteps, n_channels, n_outputs : int
+        The fitted shape: sequences of ``n_timesteps`` steps of
+        ``n_channels`` channels, ``n_outputs`` predictions.
+    flatten : bool
+        Whether predictions are 1D (``y`` was 1D at fit).
+    scaling : {"window", "global"} or None
+        The regressor's ``scaling``.
+    statistics : list of array-like
+        With ``scaling="global"``, the fitted ``x_mean_``, ``x_scale_``,
+        ``y_mean_`` and ``y_scale_``; otherwise empty.
 
     Returns
     -------
@@ -59,10 +72,6 @@ def export_onnx(estimator, path):
 
     Raises
     ------
-    sklearn.exceptions.NotFittedError
-        If ``estimator`` is not fitted.
-    TypeError
-        If ``estimator`` is not a :class:`StackedLSTMRegressor`.
     ImportError
         If the optional dependencies are not installed; install them with
         ``pip install "sklearn-slstm[onnx]"``.
@@ -94,25 +103,12 @@ def export_onnx(estimator, path):
     """
     _check_onnx_exporter()
     from . import __version__
-    from ._regressor import StackedLSTMRegressor
 
-    if not isinstance(estimator, StackedLSTMRegressor):
-        raise TypeError(
-            "export_onnx exports a StackedLSTMRegressor, got "
-            f"{type(estimator).__name__}."
-        )
-    check_is_fitted(estimator)
-    n_timesteps = estimator.n_features_in_
-    n_channels = estimator._n_channels
     model = _PredictModel(
-        copy.deepcopy(estimator.net_.module_).to("cpu"),
-        flatten=estimator._y_was_1d,
-        scaling=estimator.scaling,
-        statistics=[
-            torch.as_tensor(getattr(estimator, name))
-            for name in GLOBAL_STATISTICS
-            if estimator.scaling == "global"
-        ],
+        copy.deepcopy(module).to("cpu"),
+        flatten=flatten,
+        scaling=scaling,
+        statistics=[torch.as_tensor(value) for value in statistics],
     ).eval()
     example = torch.zeros(_EXAMPLE_BATCH_SIZE, n_timesteps, n_channels)
     with torch.no_grad(), warnings.catch_warnings():
@@ -131,7 +127,7 @@ def export_onnx(estimator, path):
         {
             "sklearn_slstm.n_timesteps": str(n_timesteps),
             "sklearn_slstm.n_channels": str(n_channels),
-            "sklearn_slstm.n_outputs": str(estimator.n_outputs_),
+            "sklearn_slstm.n_outputs": str(n_outputs),
             "sklearn_slstm.version": __version__,
         }
     )

@@ -1,248 +1,286 @@
-"""Safe persistence of a fitted StackedLSTMRegressor in one safetensors file.
+"""One safetensors file per fitted StackedLSTMRegressor: bounded, checked loading.
 
-Unlike pickle, loading runs no code from the file: the file is a standard
+Unlike pickle, loading runs no code from the file: it is a standard
 safetensors file whose tensors are the weights of the torch module and whose
-string metadata header holds JSON (hyper-parameters, fitted attributes and
-the training history), a format version and a SHA-256 checksum of all of it.
+string metadata header holds JSON (the parameters, fitted attributes and
+training history of the regressor's state, see ``_state``), a format
+version and a checksum. This module knows the file format only; the
+regressor's ``__setstate__`` checks what the state says.
 
 Layout of the metadata header (every value is a string)::
 
     format          "sklearn_slstm.StackedLSTMRegressor"
-    format_version  "2" ("1" before the scaling and linear_skip parameters;
-                    still read, as scaling=None and linear_skip=False, the
-                    only behaviour it had)
-    library_version version of sklearn_slstm that wrote the file (information)
+    format_version  "3"; files of versions "1" and "2" still load (below)
+    library_version version of sklearn_slstm that wrote the file
     params          JSON of get_params(deep=False), without ``callbacks``
-    fitted          JSON of the fitted attributes needed to predict
+    fitted          JSON of the fitted attributes
     history         JSON of the skorch net's training history
-    sha256          checksum of format_version, params, fitted, history and
-                    the tensors' names, dtypes, shapes and bytes
+    checksum        "sha256:<64 hex digits>", or "hmac-sha256:<64 hex
+                    digits>" for a file saved with a key
+
+The checksum is the SHA-256 (or HMAC-SHA256) of every byte of the file,
+computed with its own 64 hex digits written as zeros. An unkeyed checksum
+detects corruption (a truncated, damaged or partly overwritten file), not
+deliberate tampering: anyone who edits the file can recompute it. Only a
+secret key makes an edit detectable.
+
+Format versions 1 and 2 (sklearn_slstm 0.1.0 before keys) held the same
+entries with a "sha256" entry that covered the format version, the JSON
+entries and the tensors but not the other header fields. They still load,
+with the same checks on their contents, but never with a key: they cannot
+be authenticated. Version 1 predates the scaling and linear_skip
+parameters; its models load with scaling=None and linear_skip=False.
 """
 
 import contextlib
 import hashlib
+import hmac
 import json
-import math
 import os
+import re
+import stat
 import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
-import torch
-from sklearn.utils.validation import check_is_fitted
-from skorch.exceptions import DeviceWarning
-from skorch.history import History
-
-from ._scaling import GLOBAL_STATISTICS
-from ._training import resolve_device
 
 FORMAT_NAME = "sklearn_slstm.StackedLSTMRegressor"
-FORMAT_VERSION = 2
-# Versions load_regressor reads. Files of version 1 predate the scaling and
-# linear_skip parameters: they load with scaling=None and linear_skip=False.
-_READABLE_VERSIONS = ("1", "2")
+FORMAT_VERSION = 3
+_READABLE_VERSIONS = ("1", "2", "3")
 
-# Metadata entries holding JSON, in the order the checksum reads them.
+# The largest file load reads, checked before reading it.
+MAX_FILE_SIZE = 2**30
+# Limits on each JSON entry, checked before it is parsed: the nesting depth
+# and the number of values (an empty list or object costs ~60 bytes of
+# memory for 3 bytes of file).
+MAX_JSON_DEPTH = 32
+MAX_JSON_VALUES = 2_000_000
+# JSON integers beyond int64 are refused (torch cannot take them).
+_MAX_INT_DIGITS = 19
+
+# Metadata entries holding JSON.
 _JSON_ENTRIES = ("params", "fitted", "history")
+
+_SHA256 = "sha256"
+_HMAC = "hmac-sha256"
+_CHECKSUM = re.compile(rf"({_SHA256}|{_HMAC}):([0-9a-f]{{64}})")
+_ZEROS = "0" * 64
 
 _RANDOM_STATE_TAG = "__numpy_random_state__"
 
 _INSTALL_HINT = 'pip install "sklearn-slstm[safetensors]"'
 
 
-def save_regressor(estimator, path):
-    """Save a fitted :class:`StackedLSTMRegressor` to one safetensors file.
+def save_state(state, path, *, key=None):
+    """Write the state of a fitted regressor (see ``_state``) to one file.
 
-    The file holds the hyper-parameters, the fitted attributes, the training
-    history and the weights, and :func:`load_regressor` reads it back
-    without running any code stored in it, unlike :mod:`pickle`.
-
-    Parameters
-    ----------
-    estimator : StackedLSTMRegressor
-        A fitted regressor whose ``callbacks`` parameter is None.
-    path : str or path-like
-        File to write; an existing file is replaced atomically: a failed
-        or interrupted save leaves it as it was. The conventional extension
-        is ``.safetensors``.
-
-    Raises
-    ------
-    sklearn.exceptions.NotFittedError
-        If ``estimator`` is not fitted.
-    ValueError
-        If ``estimator.callbacks`` is not None: skorch callbacks are
-        arbitrary Python objects that cannot be stored without pickle.
-    TypeError
-        If ``estimator`` is not a :class:`StackedLSTMRegressor`.
-    ImportError
-        If the optional dependency safetensors is not installed.
-
-    See Also
-    --------
-    load_regressor : Read back a regressor saved by this function.
-
-    Notes
-    -----
-    The optimizer's state is not saved: continuing training after loading
-    (``warm_start=True`` or ``partial_fit``) starts from the saved weights and
-    history with a fresh optimizer, as every warm-started fit does. The
-    weights are stored on the CPU whatever the device they were trained on.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> import numpy as np
-    >>> from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
-    >>> from sklearn_slstm._persistence import save_regressor, load_regressor
-    >>> X, y = make_damped_sine(n_samples=50, n_timesteps=10, random_state=0)
-    >>> reg = StackedLSTMRegressor(
-    ...     hidden_layer_sizes=(4,), max_iter=1, random_state=0
-    ... ).fit(X, y)
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     path = pathlib.Path(folder) / "model.safetensors"
-    ...     save_regressor(reg, path)
-    ...     loaded = load_regressor(path)
-    >>> np.array_equal(loaded.predict(X), reg.predict(X))
-    True
+    The parameters, fitted attributes and history are stored as JSON, the
+    weights as tensors; the optimizer state and other attributes are not
+    stored. An existing file is replaced atomically. With ``key``, the
+    checksum is an HMAC-SHA256 keyed with it.
     """
-    safetensors_torch = _import_safetensors()
-    from . import __version__
-    from ._regressor import StackedLSTMRegressor
-
-    if not isinstance(estimator, StackedLSTMRegressor):
-        raise TypeError(
-            "save_regressor saves a StackedLSTMRegressor, got "
-            f"{type(estimator).__name__}."
-        )
-    check_is_fitted(estimator)
-    if estimator.callbacks is not None:
-        raise ValueError(
-            "Cannot save a StackedLSTMRegressor whose callbacks parameter is "
-            "not None: skorch callbacks are arbitrary Python objects that this "
-            "format does not store (it never runs code on load). Set "
-            "callbacks=None with set_params before saving, or use pickle or "
-            "joblib, which store them but must only load trusted files."
-        )
-
-    params = estimator.get_params(deep=False)
-    del params["callbacks"]
+    safetensors_numpy = _import_safetensors()
+    key = _check_key(key)
     entries = {
-        "params": _dumps(params, "the parameters"),
-        "fitted": _dumps(_fitted_attributes(estimator), "the fitted attributes"),
-        "history": _dumps(estimator.net_.history.to_list(), "the training history"),
+        "params": _dumps(state["params"], "the parameters"),
+        "fitted": _dumps(state["fitted"], "the fitted attributes"),
+        "history": _dumps_history(state["history"]),
     }
-    tensors = {
-        name: tensor.detach().to("cpu").contiguous()
-        for name, tensor in estimator.net_.module_.state_dict().items()
-    }
+    checksum = f"{_HMAC if key is not None else _SHA256}:{_ZEROS}"
     metadata = {
         "format": FORMAT_NAME,
         "format_version": str(FORMAT_VERSION),
-        "library_version": __version__,
+        "library_version": state["sklearn_slstm_version"],
         **entries,
-        "sha256": _checksum(str(FORMAT_VERSION), entries, tensors),
+        "checksum": checksum,
     }
-    _write_atomically(path, safetensors_torch.save(tensors, metadata=metadata))
+    tensors = {
+        name: np.ascontiguousarray(array) for name, array in state["weights"].items()
+    }
+    data = bytearray(safetensors_numpy.save(tensors, metadata=metadata))
+    span = _checksum_span(data, checksum)
+    if span is None:  # safetensors wrote the header in an unexpected way
+        raise RuntimeError("Cannot locate the checksum in the safetensors header.")
+    data[span[0] : span[1]] = _digest(data, span, key).encode()
+    _write_atomically(path, data)
 
 
-def load_regressor(path):
-    """Load a :class:`StackedLSTMRegressor` saved by :func:`save_regressor`.
+def load_state(path, *, key=None):
+    """Read the state written by :func:`save_state`, checking the file.
 
-    Nothing in the file is executed: the file is parsed as safetensors and
-    JSON only, and every part is checked before the regressor is rebuilt.
-    Its predictions are identical to those of the saved regressor.
-
-    Parameters
-    ----------
-    path : str or path-like
-        File written by :func:`save_regressor`.
-
-    Returns
-    -------
-    estimator : StackedLSTMRegressor
-        The fitted regressor, with its net on the device named by its
-        ``device`` parameter (on the CPU, with a ``DeviceWarning``, when
-        ``device="cuda"`` but CUDA is not available).
-
-    Raises
-    ------
-    ValueError
-        If the file is empty, truncated, corrupted or not a safetensors
-        file; was not written by :func:`save_regressor`; has a format
-        version this version of sklearn_slstm cannot read; or holds
-        missing, extra or inconsistent parameters, attributes or weights.
-    OSError
-        If the file cannot be read (for example, it does not exist).
-    ImportError
-        If the optional dependency safetensors is not installed.
-
-    See Also
-    --------
-    save_regressor : Write a fitted regressor to a file.
+    Returns the state as ``_state`` describes it, without ``optimizer`` and
+    ``other``. The contents are bounded and typed here as far as the format
+    goes (file type and size, safetensors layout, checksum or key, JSON
+    depth, size and integers); the regressor's ``__setstate__`` checks the
+    rest. Every malformed file raises a ``ValueError``.
     """
-    safetensors_torch = _import_safetensors()
-    from ._regressor import StackedLSTMRegressor
-
-    data = Path(path).read_bytes()
+    safetensors_numpy = _import_safetensors()
+    key = _check_key(key)
+    data = _read_regular_file(path)
     try:
-        tensors = safetensors_torch.load(data)
+        tensors = safetensors_numpy.load(data)
     except Exception as exc:
-        # safetensors raises its own SafetensorError, and the torch side of
-        # the parser may raise others on exotic headers: all mean a bad file.
+        # safetensors raises its own SafetensorError, and numpy may raise
+        # others on dtypes it lacks (bfloat16): all mean a bad file here.
         raise ValueError(
             f"{path} is not a valid safetensors file (it may be empty, "
             f"truncated or corrupted): {exc}"
         ) from exc
     metadata = _read_metadata(data, path)
-    entries = _check_header(metadata, path)
-    if metadata.get("sha256") != _checksum(
-        metadata["format_version"], entries, tensors
-    ):
-        raise ValueError(
-            f"{path} does not match the checksum stored in it: the file was "
-            "corrupted or modified after it was saved."
-        )
-    params = _loads(entries["params"], "params", path)
-    fitted = _loads(entries["fitted"], "fitted", path)
-    history = _loads(entries["history"], "history", path)
-
-    if metadata["format_version"] == "1" and isinstance(params, dict):
+    version = _check_header(metadata, path)
+    if version == str(FORMAT_VERSION):
+        _verify_checksum(data, metadata["checksum"], key, path)
+    else:
+        _verify_legacy_checksum(metadata, tensors, key, path)
+    params = _parse_json(metadata["params"], "params", path)
+    if not isinstance(params, dict):
+        raise ValueError(f"{path}: the 'params' entry is not a JSON object.")
+    if version == "1":
         # Format 1 predates these parameters; its models had neither.
         params.setdefault("scaling", None)
         params.setdefault("linear_skip", False)
-    estimator = _rebuild_estimator(StackedLSTMRegressor, params, path)
-    _check_fitted(fitted, path, estimator.scaling)
-    if not isinstance(history, list) or not all(
-        isinstance(epoch, dict) for epoch in history
-    ):
-        raise ValueError(f"{path}: the training history is not a list of epochs.")
+    if params.get("callbacks") is not None:
+        raise ValueError(f"{path} stores callbacks, which cannot be loaded safely.")
+    params.setdefault("callbacks", None)
+    return {
+        "sklearn_slstm_version": metadata.get("library_version", "unknown"),
+        # JSON has no tuples: sequences come back as lists.
+        "params": {
+            name: tuple(value) if isinstance(value, list) else value
+            for name, value in params.items()
+        },
+        "fitted": _parse_json(metadata["fitted"], "fitted", path),
+        "history": _parse_json(metadata["history"], "history", path),
+        "weights": tensors,
+    }
 
-    net = _build_net(estimator, fitted)
-    # Compare shapes on the meta device first: nothing is allocated, so a
-    # file whose parameters describe a huge network fails fast.
-    with torch.device("meta"):
-        layout = net.module(**net.get_params_for("module")).state_dict()
-    _check_tensor_layout(layout, tensors, path)
-    # The initial weights are overwritten: keep the caller's RNG untouched.
-    with torch.random.fork_rng(devices=[]):
-        net.initialize()
-    net.module_.load_state_dict(tensors)
-    net.history = History(history)
 
-    for name, value in fitted.items():
-        setattr(estimator, name, value)
-    if "feature_names_in_" in fitted:
-        estimator.feature_names_in_ = np.asarray(fitted["feature_names_in_"], object)
-    for name in GLOBAL_STATISTICS:
-        if name in fitted:
-            setattr(estimator, name, np.asarray(fitted[name], dtype=np.float64))
-    estimator.net_ = net
-    # The optimizer's state is not saved, so the next partial_fit must build
-    # a fresh net from these weights rather than continue this one.
-    estimator._net_is_incremental = False
-    return estimator
+def _check_key(key):
+    if key is None:
+        return None
+    if isinstance(key, str):
+        key = key.encode()
+    if not isinstance(key, bytes | bytearray):
+        raise TypeError(f"key must be bytes or str, got {type(key).__name__}.")
+    if not key:
+        raise ValueError("key must not be empty.")
+    return bytes(key)
+
+
+def _checksum_span(data, checksum):
+    """Where the 64 hex digits of ``checksum`` lie in the file's header.
+
+    None unless the header holds ``"checksum":"<checksum>"`` exactly once.
+    """
+    header_end = 8 + int.from_bytes(data[:8], "little")
+    needle = f'"checksum":"{checksum}"'.encode()
+    start = data.find(needle, 8, header_end)
+    if start < 0 or data.find(needle, start + 1, header_end) >= 0:
+        return None
+    end = start + len(needle) - 1
+    return end - 64, end
+
+
+def _digest(data, span, key):
+    """SHA-256, or HMAC-SHA256 with ``key``, of ``data`` with ``span`` zeroed."""
+    digest = hmac.new(key, digestmod="sha256") if key is not None else hashlib.sha256()
+    view = memoryview(data)
+    digest.update(view[: span[0]])
+    digest.update(_ZEROS.encode())
+    digest.update(view[span[1] :])
+    return digest.hexdigest()
+
+
+def _verify_checksum(data, checksum, key, path):
+    match = _CHECKSUM.fullmatch(checksum) if isinstance(checksum, str) else None
+    span = match and _checksum_span(data, checksum)
+    if not span:
+        raise ValueError(f"{path}: the checksum entry of the header is malformed.")
+    keyed = match.group(1) == _HMAC
+    if keyed and key is None:
+        raise ValueError(
+            f"{path} was saved with a key: pass the same key to load it "
+            "(load(path, key=...))."
+        )
+    if not keyed and key is not None:
+        raise ValueError(
+            f"{path} was saved without a key, so it cannot be authenticated with "
+            "one: load it without key=, or save it again with the key."
+        )
+    if not hmac.compare_digest(_digest(data, span, key), match.group(2)):
+        if keyed:
+            raise ValueError(
+                f"{path} does not match its key: the key is wrong, or the file "
+                "was modified after it was saved."
+            )
+        raise ValueError(
+            f"{path} does not match the checksum stored in it: the file was "
+            "corrupted after it was saved."
+        )
+
+
+def _verify_legacy_checksum(metadata, tensors, key, path):
+    """The checksum of format versions 1 and 2, which had no key."""
+    if key is not None:
+        raise ValueError(
+            f"{path} has format version {metadata['format_version']}, which "
+            "predates keys: it cannot be authenticated. Load it without key= "
+            "and save it again with the key."
+        )
+    stored = metadata.get("sha256")
+    if stored is None:
+        raise ValueError(f"{path}: the header lacks the entries ['sha256'].")
+    digest = hashlib.sha256()
+    for name in ("format_version", *_JSON_ENTRIES):
+        text = metadata[name]
+        digest.update(len(text).to_bytes(8, "little"))
+        digest.update(text.encode())
+    for name in sorted(tensors):
+        array = np.ascontiguousarray(tensors[name])
+        dtype = {np.dtype(np.float32): "torch.float32"}.get(array.dtype, array.dtype)
+        layout = json.dumps([name, str(dtype), list(array.shape)])
+        digest.update(len(layout).to_bytes(8, "little"))
+        digest.update(layout.encode())
+        digest.update(array.tobytes())
+    if not hmac.compare_digest(digest.hexdigest(), str(stored)):
+        raise ValueError(
+            f"{path} does not match the checksum stored in it: the file was "
+            "corrupted after it was saved."
+        )
+
+
+def _read_regular_file(path):
+    """The bytes of ``path``: a regular file (or a link to one) of bounded size.
+
+    A FIFO, device or folder is refused before any byte is read, and without
+    blocking: a FIFO opens at once in non-blocking mode.
+    """
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise ValueError(_not_regular(path))
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(path, flags)
+    with os.fdopen(descriptor, "rb") as file:
+        # The path may have changed since the first look.
+        size = os.fstat(descriptor).st_size
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise ValueError(_not_regular(path))
+        if size > MAX_FILE_SIZE:
+            raise ValueError(
+                f"{path} has {size} bytes; load reads files of at most "
+                f"{MAX_FILE_SIZE} bytes (1 GiB)."
+            )
+        data = file.read(size + 1)
+    if len(data) != size:
+        raise ValueError(f"{path} changed size while it was read.")
+    return data
+
+
+def _not_regular(path):
+    return (
+        f"{path} is not a regular file (it is a folder, FIFO, socket or "
+        "device): load reads regular files only."
+    )
 
 
 def _write_atomically(path, data):
@@ -288,46 +326,13 @@ def _umask():
 
 def _import_safetensors():
     try:
-        import safetensors.torch
+        import safetensors.numpy
     except ImportError as exc:
         raise ImportError(
             "Saving and loading a StackedLSTMRegressor needs the optional "
             f"dependency safetensors: {_INSTALL_HINT}"
         ) from exc
-    return safetensors.torch
-
-
-def _fitted_attributes(estimator):
-    """The JSON-ready fitted attributes that predicting and warm starts need."""
-    fitted = {
-        "n_features_in_": int(estimator.n_features_in_),
-        "n_outputs_": int(estimator.n_outputs_),
-        "_n_channels": int(estimator._n_channels),
-        "_y_was_1d": bool(estimator._y_was_1d),
-        "loss_curve_": [float(loss) for loss in estimator.loss_curve_],
-        "best_loss_": (
-            None if estimator.best_loss_ is None else float(estimator.best_loss_)
-        ),
-        "validation_scores_": (
-            None
-            if estimator.validation_scores_ is None
-            else [float(score) for score in estimator.validation_scores_]
-        ),
-        "best_validation_score_": (
-            None
-            if estimator.best_validation_score_ is None
-            else float(estimator.best_validation_score_)
-        ),
-        "n_iter_": int(estimator.n_iter_),
-    }
-    for name in GLOBAL_STATISTICS:
-        if hasattr(estimator, name):
-            fitted[name] = [float(value) for value in getattr(estimator, name)]
-    if hasattr(estimator, "feature_names_in_"):
-        fitted["feature_names_in_"] = [
-            str(name) for name in estimator.feature_names_in_
-        ]
-    return fitted
+    return safetensors.numpy
 
 
 def _to_json(value):
@@ -350,14 +355,46 @@ def _to_json(value):
 
 def _from_json(obj):
     """``json.loads`` object hook undoing the RandomState encoding of _to_json."""
-    if set(obj) == {_RANDOM_STATE_TAG}:
-        kind, keys, position, has_gauss, cached_gaussian = obj[_RANDOM_STATE_TAG]
-        state = np.random.RandomState()
-        state.set_state(
-            (kind, np.asarray(keys, np.uint32), position, has_gauss, cached_gaussian)
+    if _RANDOM_STATE_TAG not in obj:
+        return obj
+    value = obj[_RANDOM_STATE_TAG]
+    if not (
+        len(obj) == 1
+        and isinstance(value, list)
+        and len(value) == 5
+        and value[0] == "MT19937"
+        and isinstance(value[1], list)
+        and len(value[1]) == 624
+        and all(_is_int(key, 0, 2**32 - 1) for key in value[1])
+        and _is_int(value[2], 0, 624)
+        and _is_int(value[3], 0, 1)
+        and isinstance(value[4], float | int)
+    ):
+        raise ValueError(
+            "a random state is not an MT19937 state of 624 keys in [0, 2**32), "
+            "a position in [0, 624], a flag and a number"
         )
-        return state
-    return obj
+    kind, keys, position, has_gauss, cached_gaussian = value
+    state = np.random.RandomState()
+    state.set_state(
+        (kind, np.asarray(keys, np.uint32), position, has_gauss, cached_gaussian)
+    )
+    return state
+
+
+def _is_int(value, low, high):
+    return (
+        isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+    )
+
+
+def _bounded_int(text):
+    """``json.loads`` integer parser: int64 at most, as torch takes."""
+    if len(text.lstrip("-")) > _MAX_INT_DIGITS or not (
+        -(2**63) <= (value := int(text)) < 2**63
+    ):
+        raise ValueError(f"the integer {text[:30]}... is beyond 64 bits")
+    return value
 
 
 def _dumps(value, what):
@@ -367,216 +404,108 @@ def _dumps(value, what):
         raise ValueError(f"Cannot save {what} as JSON: {exc}") from exc
 
 
-def _loads(text, entry, path):
+def _dumps_history(history):
+    """The history as JSON; without batch records if load would refuse them."""
+    text = _dumps(history, "the training history")
+    if _json_shape(text)[1] <= MAX_JSON_VALUES:
+        return text
+    warnings.warn(
+        "The training history is too long to save whole: its per-batch records "
+        f"hold more than {MAX_JSON_VALUES} values, the most load reads. They "
+        "are left out of the file; the per-epoch records are saved.",
+        UserWarning,
+        stacklevel=4,
+    )
+    return _dumps(
+        [{**epoch, "batches": []} for epoch in history], "the training history"
+    )
+
+
+def _json_shape(text):
+    """Nesting depth and number of values of a JSON text, without parsing it.
+
+    Inside strings, brackets and commas do not count; a backslash escapes
+    the next character, as in JSON. Works through the text in chunks so
+    that memory stays small.
+    """
+    # Replacing each escape by two plain bytes leaves only real quotes.
+    raw = re.sub(rb"\\.", b"__", text.encode("utf-8", "surrogatepass"), flags=re.S)
+    codes = np.frombuffer(raw, np.uint8)
+    inside, depth, max_depth, n_values = 0, 0, 0, 1
+    chunk = 1 << 22
+    for start in range(0, codes.size, chunk):
+        part = codes[start : start + chunk]
+        in_string = np.bitwise_xor.accumulate((part == ord('"')).view(np.uint8))
+        in_string ^= inside
+        inside = int(in_string[-1])
+        outside = in_string == 0
+        opens = outside & ((part == ord("[")) | (part == ord("{")))
+        closes = outside & ((part == ord("]")) | (part == ord("}")))
+        levels = np.cumsum(opens.astype(np.int32) - closes, dtype=np.int64) + depth
+        max_depth = max(max_depth, int(levels.max()))
+        depth = int(levels[-1])
+        n_values += int(opens.sum()) + int((outside & (part == ord(","))).sum())
+    return max_depth, n_values
+
+
+def _parse_json(text, entry, path):
+    """Parse the JSON entry ``entry`` within the limits; ValueError otherwise."""
+    if not isinstance(text, str):
+        raise ValueError(f"{path}: the {entry!r} entry of the header is not text.")
+    depth, n_values = _json_shape(text)
+    if depth > MAX_JSON_DEPTH:
+        raise ValueError(
+            f"{path}: the {entry!r} entry is nested {depth} levels deep; at most "
+            f"{MAX_JSON_DEPTH} load."
+        )
+    if n_values > MAX_JSON_VALUES:
+        raise ValueError(
+            f"{path}: the {entry!r} entry holds about {n_values} values; at most "
+            f"{MAX_JSON_VALUES} load."
+        )
     try:
-        return json.loads(text, object_hook=_from_json)
-    except (ValueError, TypeError) as exc:
+        return json.loads(text, object_hook=_from_json, parse_int=_bounded_int)
+    except (ValueError, TypeError, OverflowError, IndexError, RecursionError) as exc:
         raise ValueError(
             f"{path}: the {entry!r} entry of the header is not valid: {exc}"
         ) from exc
 
 
-def _checksum(format_version, entries, tensors):
-    """SHA-256 of the format version, JSON entries and tensors, in fixed order.
-
-    It detects corruption and edits made without recomputing it; it is not a
-    signature. Safety on load does not rest on it: nothing is executed.
-    """
-    digest = hashlib.sha256()
-    for text in (format_version, *(entries[name] for name in _JSON_ENTRIES)):
-        digest.update(len(text).to_bytes(8, "little"))
-        digest.update(text.encode())
-    for name in sorted(tensors):
-        tensor = tensors[name].detach().to("cpu").contiguous()
-        layout = json.dumps([name, str(tensor.dtype), list(tensor.shape)])
-        digest.update(len(layout).to_bytes(8, "little"))
-        digest.update(layout.encode())
-        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
-    return digest.hexdigest()
-
-
 def _read_metadata(data, path):
     """The ``__metadata__`` of a safetensors header that the parser accepted."""
     header_size = int.from_bytes(data[:8], "little")
-    header = json.loads(data[8 : 8 + header_size])
-    metadata = header.get("__metadata__")
+    header = _parse_json(data[8 : 8 + header_size].decode("utf-8"), "header", path)
+    metadata = header.get("__metadata__") if isinstance(header, dict) else None
     if not isinstance(metadata, dict) or "format" not in metadata:
         raise ValueError(
             f"{path} is a safetensors file but was not written by "
-            "save_regressor: its header has no 'format' entry."
+            "StackedLSTMRegressor.save: its header has no 'format' entry."
         )
     return metadata
 
 
 def _check_header(metadata, path):
-    """Check the format name and version; return the JSON entries."""
+    """Check the format name, version and entries; return the version."""
     if metadata["format"] != FORMAT_NAME:
         raise ValueError(
-            f"{path} holds format {metadata['format']!r}, not {FORMAT_NAME!r}: "
-            "it was not written by save_regressor."
+            f"{path} holds format {metadata['format']!r:.80}, not {FORMAT_NAME!r}: "
+            "it was not written by StackedLSTMRegressor.save."
         )
     version = metadata.get("format_version")
     if version not in _READABLE_VERSIONS:
         writer = metadata.get("library_version", "an unknown version")
         raise ValueError(
-            f"{path} has format version {version!r} (written by sklearn_slstm "
-            f"{writer}), but this version of sklearn_slstm reads format versions "
-            f"{', '.join(_READABLE_VERSIONS)} only; load it with the version that "
-            "wrote it, or a newer one."
+            f"{path} has format version {version!r:.20} (written by sklearn_slstm "
+            f"{writer!s:.20}), but this version of sklearn_slstm reads format "
+            f"versions {', '.join(_READABLE_VERSIONS)} only; load it with the "
+            "version that wrote it, or a newer one."
         )
-    missing = [name for name in (*_JSON_ENTRIES, "sha256") if name not in metadata]
+    required = (
+        (*_JSON_ENTRIES, "library_version", "checksum")
+        if version == str(FORMAT_VERSION)
+        else (*_JSON_ENTRIES, "sha256")
+    )
+    missing = [name for name in required if name not in metadata]
     if missing:
         raise ValueError(f"{path}: the header lacks the entries {missing}.")
-    return {name: metadata[name] for name in _JSON_ENTRIES}
-
-
-def _rebuild_estimator(estimator_class, params, path):
-    if not isinstance(params, dict):
-        raise ValueError(f"{path}: the 'params' entry is not a JSON object.")
-    unknown = sorted(set(params) - set(estimator_class._get_param_names()))
-    if unknown:
-        raise ValueError(
-            f"{path} has parameters unknown to this version of sklearn_slstm: "
-            f"{unknown}."
-        )
-    if params.get("callbacks") is not None:
-        raise ValueError(f"{path} stores callbacks, which cannot be loaded safely.")
-    # JSON has no tuples: sequences come back as lists.
-    params = {
-        name: tuple(value) if isinstance(value, list) else value
-        for name, value in params.items()
-    }
-    estimator = estimator_class(**params)
-    try:
-        estimator._validate_params()
-        estimator._check_hidden_layer_sizes()
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{path} holds invalid parameters: {exc}") from exc
-    return estimator
-
-
-def _is_int(value, minimum):
-    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
-
-
-def _is_number(value):
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _is_number_list(value):
-    return isinstance(value, list) and all(_is_number(item) for item in value)
-
-
-_FITTED_CHECKS = {
-    "n_features_in_": lambda value: _is_int(value, 1),
-    "n_outputs_": lambda value: _is_int(value, 1),
-    "_n_channels": lambda value: _is_int(value, 1),
-    "_y_was_1d": lambda value: isinstance(value, bool),
-    "loss_curve_": _is_number_list,
-    "best_loss_": lambda value: value is None or _is_number(value),
-    "validation_scores_": lambda value: value is None or _is_number_list(value),
-    "best_validation_score_": lambda value: value is None or _is_number(value),
-    "n_iter_": lambda value: _is_int(value, 0),
-}
-
-
-def _check_fitted(fitted, path, scaling):
-    if not isinstance(fitted, dict):
-        raise ValueError(f"{path}: the 'fitted' entry is not a JSON object.")
-    expected = set(_FITTED_CHECKS) | (
-        set(GLOBAL_STATISTICS) if scaling == "global" else set()
-    )
-    missing = sorted(expected - set(fitted))
-    unknown = sorted(set(fitted) - expected - {"feature_names_in_"})
-    if missing or unknown:
-        raise ValueError(
-            f"{path}: the fitted attributes are inconsistent: missing {missing}, "
-            f"unknown {unknown}."
-        )
-    invalid = sorted(
-        name for name, ok in _FITTED_CHECKS.items() if not ok(fitted[name])
-    )
-    if invalid:
-        raise ValueError(f"{path}: invalid values for the fitted attributes {invalid}.")
-    names = fitted.get("feature_names_in_")
-    if names is not None and not (
-        isinstance(names, list)
-        and len(names) == fitted["n_features_in_"]
-        and all(isinstance(name, str) for name in names)
-    ):
-        raise ValueError(
-            f"{path}: feature_names_in_ is not a list of n_features_in_="
-            f"{fitted['n_features_in_']} strings."
-        )
-    # GLOBAL_STATISTICS lists the two of X (one per channel), then of y.
-    n_channels, n_outputs = fitted["_n_channels"], fitted["n_outputs_"]
-    expected_sizes = (n_channels, n_channels, n_outputs, n_outputs)
-    sizes = dict(zip(GLOBAL_STATISTICS, expected_sizes, strict=True))
-    invalid = sorted(
-        name
-        for name, size in sizes.items()
-        if name in fitted
-        and not (
-            _is_number_list(fitted[name])
-            and len(fitted[name]) == size
-            and all(math.isfinite(value) for value in fitted[name])
-            and (not name.endswith("scale_") or min(fitted[name]) > 0)
-        )
-    )
-    if invalid:
-        raise ValueError(
-            f"{path}: the scaling statistics {invalid} are not lists of the "
-            "expected length of finite numbers (positive scales)."
-        )
-    if fitted["_y_was_1d"] and fitted["n_outputs_"] != 1:
-        raise ValueError(
-            f"{path}: a 1D target (_y_was_1d) needs n_outputs_=1, got "
-            f"{fitted['n_outputs_']}."
-        )
-
-
-def _loading_device(requested):
-    """The device to load onto: like fit, but CUDA falls back to the CPU."""
-    if requested == "cuda" and not torch.cuda.is_available():
-        warnings.warn(
-            "The regressor was saved with device='cuda' but CUDA is not "
-            "available; loading it on the CPU. Its device parameter still says "
-            "'cuda': set_params(device='cpu') before fitting it again here.",
-            DeviceWarning,
-            stacklevel=4,  # the caller of load_regressor
-        )
-        return "cpu"
-    return resolve_device(requested)
-
-
-def _build_net(estimator, fitted):
-    """Build the (uninitialised) net as ``fit`` does, with the saved shapes."""
-    return estimator._build_net(
-        n_timesteps=fitted["n_features_in_"],
-        n_channels=fitted["_n_channels"],
-        n_outputs=fitted["n_outputs_"],
-        # Only the training schedule depends on the number of samples, and a
-        # loaded net is not trained: every later fit builds a new net.
-        n_samples=max(2, estimator.batch_size),
-        device=_loading_device(estimator.device),
-        incremental=False,
-    )
-
-
-def _check_tensor_layout(expected, tensors, path):
-    """Compare the saved tensors' names, shapes and dtypes with the module's."""
-    missing = sorted(set(expected) - set(tensors))
-    unexpected = sorted(set(tensors) - set(expected))
-    mismatched = sorted(
-        f"{name}: saved {tuple(tensors[name].shape)} {tensors[name].dtype}, "
-        f"expected {tuple(expected[name].shape)} {expected[name].dtype}"
-        for name in set(expected) & set(tensors)
-        if tensors[name].shape != expected[name].shape
-        or tensors[name].dtype != expected[name].dtype
-    )
-    if missing or unexpected or mismatched:
-        raise ValueError(
-            f"{path}: the saved weights do not fit the network its parameters "
-            f"describe: missing {missing}, unexpected {unexpected}, "
-            f"mismatched {mismatched}."
-        )
+    return version

@@ -11,11 +11,15 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import Callback
+from skorch.exceptions import DeviceWarning
+from skorch.history import History
 
+from . import _state
 from ._forecast import recursive_forecast
 from ._onnx import export_onnx
 from ._padding import check_padding
-from ._persistence import load_regressor, save_regressor
+from ._persistence import load_state, save_state
 from ._scaling import (
     GLOBAL_STATISTICS,
     SCALINGS,
@@ -554,16 +558,31 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         >>> bool(np.allclose(y_onnx, reg.predict(X[:7]), atol=1e-5))
         True
         """
-        return export_onnx(self, path)
+        check_is_fitted(self)
+        return export_onnx(
+            self.net_.module_,
+            path,
+            n_timesteps=self.n_features_in_,
+            n_channels=self._n_channels,
+            n_outputs=self.n_outputs_,
+            flatten=self._y_was_1d,
+            scaling=self.scaling,
+            statistics=[
+                getattr(self, name)
+                for name in GLOBAL_STATISTICS
+                if self.scaling == "global"
+            ],
+        )
 
-    def save(self, path):
+    def save(self, path, *, key=None):
         """Save the fitted regressor to one safetensors file; see :meth:`load`.
 
         Unlike pickle, loading the file runs no code from it. The file holds
         the parameters and fitted attributes as JSON and the weights as
-        tensors, with a checksum. ``callbacks`` must be None (callbacks are
-        code); the optimizer state is not stored. Needs the optional
-        dependency safetensors: ``pip install "sklearn-slstm[safetensors]"``.
+        tensors, with a checksum of every byte. ``callbacks`` must be None
+        (callbacks are code); the optimizer state is not stored. Needs the
+        optional dependency safetensors:
+        ``pip install "sklearn-slstm[safetensors]"``.
 
         Parameters
         ----------
@@ -571,6 +590,21 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
             File to write, conventionally ``*.safetensors``. An existing
             file is replaced atomically: a save that fails or is killed
             leaves it as it was.
+        key : bytes or str, default=None
+            A secret key. The checksum is then an HMAC-SHA256 keyed with it,
+            so that :meth:`load` with the same key detects any change made
+            to the file by someone without the key. Without a key, the
+            checksum detects corruption only: anyone who edits the file can
+            recompute it.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the regressor is not fitted.
+        ValueError
+            If ``callbacks`` is not None, or ``key`` is empty.
+        TypeError
+            If ``key`` is not bytes or str.
 
         Examples
         --------
@@ -584,29 +618,208 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         ...     path = os.path.join(folder, "model.safetensors")
         ...     reg.save(path)
         ...     loaded = StackedLSTMRegressor.load(path)
+        ...     reg.save(path, key=b"a secret key")
+        ...     signed = StackedLSTMRegressor.load(path, key=b"a secret key")
         >>> bool((loaded.predict(X) == reg.predict(X)).all())
         True
+        >>> bool((signed.predict(X) == reg.predict(X)).all())
+        True
         """
-        save_regressor(self, path)
+        check_is_fitted(self)
+        if self.callbacks is not None:
+            raise ValueError(
+                "Cannot save a StackedLSTMRegressor whose callbacks parameter is "
+                "not None: skorch callbacks are arbitrary Python objects that this "
+                "format does not store (it never runs code on load). Set "
+                "callbacks=None with set_params before saving, or use pickle or "
+                "joblib, which store them but must only load trusted files."
+            )
+        state = self.__getstate__()
+        del state["params"]["callbacks"]
+        save_state(state, path, key=key)
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path, *, key=None):
         """Load a regressor written by :meth:`save`; predictions are identical.
 
-        Nothing in the file is executed. A truncated, corrupted or tampered
-        file raises a ``ValueError`` that names the problem.
+        Nothing in the file is executed, and reading it is bounded: only a
+        regular file (or a link to one) of at most 1 GiB is read, and its
+        contents are checked against the limits below before anything of
+        the size they describe is built.
 
         Parameters
         ----------
         path : str or path-like
             File written by :meth:`save`.
+        key : bytes or str, default=None
+            The key the file was saved with, if any. A file saved with a key
+            loads only with that key, and one saved without a key only
+            without one.
 
         Returns
         -------
         estimator : StackedLSTMRegressor
-            The fitted regressor.
+            The fitted regressor, with its net on the device named by its
+            ``device`` parameter (on the CPU, with a ``DeviceWarning``, when
+            ``device="cuda"`` but CUDA is not available).
+
+        Raises
+        ------
+        ValueError
+            If the file is not a regular file, is larger than 1 GiB, is
+            empty, truncated, corrupted or not a safetensors file; was not
+            written by :meth:`save`; has a format version this version
+            cannot read; does not match its checksum, or its key; or holds
+            missing, extra, invalid or inconsistent parameters, attributes,
+            weights (NaN or infinite ones included) or history, or exceeds
+            a limit.
+        OSError
+            If the file cannot be opened (for example, it does not exist).
+
+        Warns
+        -----
+        sklearn.exceptions.InconsistentVersionWarning
+            If another version of sklearn_slstm saved the file.
+
+        Notes
+        -----
+        The limits: at most 64 LSTM layers of at most 65,536 units, 2**28
+        weights (exactly as many as the parameters describe, all finite),
+        1,048,576 time steps, 65,536 channels and outputs, 1,000,000 epochs,
+        JSON nested at most 32 levels deep with at most 2,000,000 values per
+        entry and integers within 64 bits.
         """
-        return load_regressor(path)
+        state = load_state(path, key=key)
+        estimator = cls.__new__(cls)
+        try:
+            estimator.__setstate__(state)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from exc
+        return estimator
+
+    def __getstate__(self):
+        """The state that pickle, skops and :meth:`save` store (see ``_state``).
+
+        Plain Python values and numpy arrays only: no torch or skorch
+        object, so that it loads on any device and skops can read it.
+        """
+        from . import __version__
+
+        attributes = dict(vars(self))
+        state = {
+            "sklearn_slstm_version": __version__,
+            "params": {
+                name: attributes.pop(name)
+                for name in self._get_param_names()
+                if name in attributes
+            },
+        }
+        net = attributes.pop("net_", None)
+        incremental = attributes.pop("_net_is_incremental", False)
+        if net is not None:
+            state["fitted"] = _state.export_fitted(attributes)
+            for name in state["fitted"]:
+                del attributes[name]
+            state["weights"] = {
+                name: tensor.detach().to("cpu").numpy()
+                for name, tensor in net.module_.state_dict().items()
+            }
+            state["history"] = _state.plain(net.history.to_list())
+            state["optimizer"] = (
+                _to_numpy(net.optimizer_.state_dict()) if incremental else None
+            )
+        state["other"] = attributes
+        return state
+
+    def __setstate__(self, state):
+        """Restore the state of :meth:`__getstate__`, checking it first.
+
+        Raises a ``ValueError`` naming the problem if the state is invalid,
+        and warns if another version of sklearn_slstm made it.
+        """
+        if not isinstance(state, dict) or "sklearn_slstm_version" not in state:
+            # A pickle made before sklearn_slstm recorded its state this way.
+            if not isinstance(state, dict):
+                raise ValueError("The state of a StackedLSTMRegressor is a dict.")
+            _state.warn_if_other_version(
+                type(self).__name__, "an unknown version (it did not record one)"
+            )
+            vars(self).update(state)
+            return
+        _state.warn_if_other_version(
+            type(self).__name__, str(state["sklearn_slstm_version"])
+        )
+        params = state.get("params")
+        names = set(self._get_param_names())
+        if not isinstance(params, dict) or set(params) != names:
+            unknown = sorted(map(str, set(params or ()) - names))
+            missing = sorted(names - set(params or ()))
+            raise ValueError(
+                "The parameters are inconsistent with this version of "
+                f"sklearn_slstm: unknown {unknown}, missing {missing}."
+            )
+        other = state.get("other", {})
+        if not isinstance(other, dict) or not all(
+            isinstance(name, str) and name not in names and name != "net_"
+            for name in other
+        ):
+            raise ValueError(
+                "The other attributes of the state are not a mapping of names "
+                "other than the parameters and net_."
+            )
+        vars(self).update(params)
+        vars(self).update(other)
+        if "weights" in state:
+            self._restore_fitted(state)
+
+    def _restore_fitted(self, state):
+        """Rebuild the fitted attributes and the net from a checked state."""
+        try:
+            self._validate_params()
+            sizes = self._check_hidden_layer_sizes()
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"invalid parameters: {exc}") from exc
+        _state.check_architecture(sizes)
+        if self.callbacks is not None and not all(
+            isinstance(callback, Callback)
+            or (
+                isinstance(callback, tuple)
+                and len(callback) == 2
+                and isinstance(callback[1], Callback)
+            )
+            for callback in self.callbacks
+        ):
+            raise ValueError("the callbacks parameter holds non-callbacks.")
+        fitted = _state.check_fitted(state.get("fitted"), scaling=self.scaling)
+        history = _state.check_history(state.get("history"))
+        optimizer = state.get("optimizer")
+        net = self._build_net(
+            n_timesteps=fitted["n_features_in_"],
+            n_channels=fitted["_n_channels"],
+            n_outputs=fitted["n_outputs_"],
+            # Only the training schedule depends on the number of samples,
+            # and every later fit builds a new net.
+            n_samples=max(2, self.batch_size),
+            device=_loading_device(self.device),
+            incremental=optimizer is not None,
+        )
+        # Compare shapes on the meta device first: nothing is allocated, so
+        # a state whose parameters describe a huge network fails fast.
+        with torch.device("meta"):
+            layout = net.module(**net.get_params_for("module")).state_dict()
+        weights = _state.check_weights(state["weights"], layout)
+        # The initial weights are overwritten: keep the caller's RNG untouched.
+        with torch.random.fork_rng(devices=[]):
+            net.initialize()
+        net.module_.load_state_dict(
+            {name: _as_tensor(array) for name, array in weights.items()}
+        )
+        if optimizer is not None:
+            _load_optimizer_state(net.optimizer_, optimizer)
+        net.history = History(history)
+        vars(self).update(fitted)
+        self.net_ = net
+        self._net_is_incremental = optimizer is not None
 
     def _build_net(
         self, *, n_timesteps, n_channels, n_outputs, n_samples, device, incremental
@@ -857,3 +1070,58 @@ def _warn_if_far_from_unit_scale(targets):
             UserWarning,
             stacklevel=5,
         )
+
+
+def _loading_device(requested):
+    """The device to restore onto: like fit, but CUDA falls back to the CPU."""
+    if requested == "cuda" and not torch.cuda.is_available():
+        warnings.warn(
+            "The regressor was saved with device='cuda' but CUDA is not "
+            "available; loading it on the CPU. Its device parameter still says "
+            "'cuda': set_params(device='cpu') before fitting it again here.",
+            DeviceWarning,
+            stacklevel=4,
+        )
+        return "cpu"
+    return resolve_device(requested)
+
+
+def _load_optimizer_state(optimizer, state):
+    """Load a state of ``_to_numpy`` form, checked against the parameters."""
+    try:
+        optimizer.load_state_dict(_to_tensors(state))
+    except (ValueError, TypeError, KeyError, IndexError, RuntimeError) as exc:
+        raise ValueError(f"invalid optimizer state: {exc}") from exc
+    for group in optimizer.param_groups:
+        for param in group["params"]:
+            for name, value in optimizer.state.get(param, {}).items():
+                if isinstance(value, torch.Tensor) and (
+                    (value.dim() and value.shape != param.shape)
+                    or not torch.isfinite(value).all()
+                ):
+                    raise ValueError(
+                        f"invalid optimizer state: {name!r} does not match its "
+                        "parameter's shape, or is not finite."
+                    )
+
+
+def _to_numpy(value):
+    """``value`` with every tensor as a numpy array, recursively."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu").numpy().copy()
+    if isinstance(value, dict):
+        return {key: _to_numpy(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_to_numpy(item) for item in value)
+    return value
+
+
+def _to_tensors(value):
+    """Undo ``_to_numpy``: every numpy array as a tensor."""
+    if isinstance(value, np.ndarray):
+        return torch.tensor(value)
+    if isinstance(value, dict):
+        return {key: _to_tensors(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_to_tensors(item) for item in value)
+    return value

@@ -5,10 +5,8 @@ import sys
 import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
-from sklearn.linear_model import Ridge
 
 from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
-from sklearn_slstm._onnx import export_onnx
 
 # Short sequences: the exporter traces the LSTM step by step.
 N_TIMESTEPS = 6
@@ -56,7 +54,7 @@ def exported(request, waves, onnxruntime, tmp_path_factory):
     ).fit(X, y[:, 0] if y_1d else y)
     module = reg.net_.module_
     y_before = reg.predict(X_test)
-    path = export_onnx(reg, tmp_path_factory.mktemp("onnx") / "model.onnx")
+    path = reg.to_onnx(tmp_path_factory.mktemp("onnx") / "model.onnx")
     # Export works on a copy: the regressor keeps its module and predictions.
     assert reg.net_.module_ is module
     np.testing.assert_array_equal(reg.predict(X_test), y_before)
@@ -112,24 +110,20 @@ def test_graph_signature_and_metadata(exported):
 
 def test_unfitted_raises_not_fitted(onnxruntime, tmp_path):
     with pytest.raises(NotFittedError):
-        export_onnx(StackedLSTMRegressor(), tmp_path / "model.onnx")
+        StackedLSTMRegressor().to_onnx(tmp_path / "model.onnx")
     assert not (tmp_path / "model.onnx").exists()
-
-
-def test_other_estimators_raise_type_error(onnxruntime, waves, tmp_path):
-    X, y, _ = waves
-    with pytest.raises(TypeError, match="StackedLSTMRegressor"):
-        export_onnx(Ridge().fit(X, y), tmp_path / "model.onnx")
 
 
 @pytest.mark.parametrize("missing", ["onnx", "onnxscript"])
 def test_missing_extra_raises_import_error_with_install_hint(
-    monkeypatch, tmp_path, missing
+    monkeypatch, waves, tmp_path, missing
 ):
+    X, y, _ = waves
+    reg = StackedLSTMRegressor(hidden_layer_sizes=(2,), max_iter=1).fit(X, y)
     # A None entry in sys.modules makes `import name` raise ImportError.
     monkeypatch.setitem(sys.modules, missing, None)
     with pytest.raises(ImportError, match=r'pip install "sklearn-slstm\[onnx\]"'):
-        export_onnx(StackedLSTMRegressor(), tmp_path / "model.onnx")
+        reg.to_onnx(tmp_path / "model.onnx")
 
 
 @pytest.mark.parametrize("scaling", ["window", "global", None])
@@ -148,7 +142,7 @@ def test_graph_takes_raw_values_and_returns_raw_scale(
         reg.fit(300 + 50 * X, 300 + 50 * y)
         X_raw = 300 + 50 * X_test
     session = onnxruntime.InferenceSession(
-        str(export_onnx(reg, tmp_path / "model.onnx")),
+        str(reg.to_onnx(tmp_path / "model.onnx")),
         providers=["CPUExecutionProvider"],
     )
     np.testing.assert_allclose(

@@ -1,6 +1,7 @@
 """Persistence: the safetensors format, pickle, joblib, clone and GPU-to-CPU."""
 
 import copy
+import hashlib
 import json
 import pickle
 import warnings
@@ -11,22 +12,24 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import InconsistentVersionWarning, NotFittedError
 from skorch.callbacks import PrintLog
 from skorch.exceptions import DeviceWarning
 
 from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
-from sklearn_slstm._persistence import (
-    _JSON_ENTRIES,
-    _checksum,
-    load_regressor,
-    save_regressor,
-)
+from sklearn_slstm._persistence import _ZEROS, _checksum_span, _digest
 
 safetensors = pytest.importorskip("safetensors")
 safetensors_torch = pytest.importorskip("safetensors.torch")
 
 FAST = {"hidden_layer_sizes": (5,), "max_iter": 2, "batch_size": 16, "random_state": 0}
+
+
+def save_regressor(estimator, path, **kwargs):
+    estimator.save(path, **kwargs)
+
+
+load_regressor = StackedLSTMRegressor.load
 
 
 @pytest.fixture(scope="module")
@@ -141,23 +144,75 @@ def test_round_trip_of_each_scaling_on_raw_scale_data(data, scaling, tmp_path):
             np.testing.assert_array_equal(getattr(loaded, name), getattr(reg, name))
 
 
+def _legacy_checksum(metadata, tensors):
+    """The "sha256" entry of format versions 1 and 2, as they computed it."""
+    digest = hashlib.sha256()
+    for name in ("format_version", "params", "fitted", "history"):
+        text = metadata[name]
+        digest.update(len(text).to_bytes(8, "little"))
+        digest.update(text.encode())
+    for name in sorted(tensors):
+        tensor = tensors[name].contiguous()
+        layout = json.dumps([name, str(tensor.dtype), list(tensor.shape)])
+        digest.update(len(layout).to_bytes(8, "little"))
+        digest.update(layout.encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _as_legacy_format(version, *, drop_params=()):
+    """An edit that turns a saved file into one of format ``version`` (1 or 2)."""
+
+    def edit(metadata, tensors):
+        del metadata["checksum"]
+        metadata["format_version"] = version
+        old_params = json.loads(metadata["params"])
+        for name in drop_params:
+            del old_params[name]
+        metadata["params"] = json.dumps(old_params)
+        metadata["sha256"] = _legacy_checksum(metadata, tensors)
+
+    return edit
+
+
 def test_format_1_files_load_unscaled_and_without_skip(data, tmp_path):
     # A file written before the scaling and linear_skip parameters existed.
     X, y = data
     params = {**FAST, "scaling": None, "linear_skip": False}
     reg = StackedLSTMRegressor(**params).fit(X, y)
     save_regressor(reg, tmp_path / "new.safetensors")
-
-    def as_format_1(metadata, tensors):
-        metadata["format_version"] = "1"
-        old_params = json.loads(metadata["params"])
-        del old_params["scaling"], old_params["linear_skip"]
-        metadata["params"] = json.dumps(old_params)
-
-    _rewrite(tmp_path / "new.safetensors", tmp_path / "old.safetensors", as_format_1)
+    as_format_1 = _as_legacy_format("1", drop_params=("scaling", "linear_skip"))
+    _rewrite(
+        tmp_path / "new.safetensors",
+        tmp_path / "old.safetensors",
+        as_format_1,
+        rechecksum=False,
+    )
     loaded = load_regressor(tmp_path / "old.safetensors")
     assert loaded.scaling is None and loaded.linear_skip is False
     np.testing.assert_array_equal(loaded.predict(X), reg.predict(X))
+
+
+def test_format_2_files_load_but_never_with_a_key(fitted_2d, data, tmp_path):
+    # Files of format 2 (before keys) had a checksum of their contents only.
+    save_regressor(fitted_2d, tmp_path / "new.safetensors")
+    old = tmp_path / "old.safetensors"
+    _rewrite(
+        tmp_path / "new.safetensors", old, _as_legacy_format("2"), rechecksum=False
+    )
+    loaded = load_regressor(old)
+    np.testing.assert_array_equal(loaded.predict(data[0]), fitted_2d.predict(data[0]))
+    with pytest.raises(ValueError, match="predates keys: it cannot be authenticated"):
+        load_regressor(old, key=b"secret")
+    # Their checksum still detects corruption.
+    _rewrite(
+        old,
+        tmp_path / "edited.safetensors",
+        lambda metadata, tensors: tensors["head.bias"].add_(1.0),
+        rechecksum=False,
+    )
+    with pytest.raises(ValueError, match="does not match the checksum"):
+        load_regressor(tmp_path / "edited.safetensors")
 
 
 @pytest.mark.parametrize(
@@ -204,7 +259,7 @@ def test_file_is_one_standard_safetensors_file(fitted_2d, saved_file):
         metadata = f.metadata()
         names = set(f.keys())
     assert metadata["format"] == "sklearn_slstm.StackedLSTMRegressor"
-    assert metadata["format_version"] == "2"
+    assert metadata["format_version"] == "3"
     assert "callbacks" not in json.loads(metadata["params"])
     assert names == set(fitted_2d.net_.module_.state_dict())
 
@@ -306,14 +361,6 @@ def test_save_refuses_callbacks(data, tmp_path):
     )
 
 
-def test_save_refuses_other_estimators(tmp_path):
-    from sklearn.linear_model import LinearRegression
-
-    fitted = LinearRegression().fit([[0.0], [1.0]], [0.0, 1.0])
-    with pytest.raises(TypeError, match="saves a StackedLSTMRegressor"):
-        save_regressor(fitted, tmp_path / "model.safetensors")
-
-
 def test_missing_file_raises_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         load_regressor(tmp_path / "absent.safetensors")
@@ -366,21 +413,25 @@ def test_corrupted_files_raise_value_error(saved_file, corruption, tmp_path):
     assert not _Boom.ran
 
 
-def _rewrite(source, target, edit, *, rechecksum=True):
+def _rewrite(source, target, edit, *, rechecksum=True, key=None):
     """Copy a saved file, letting ``edit(metadata, tensors)`` change it.
 
-    With ``rechecksum`` the checksum is recomputed, so that only the checks
-    on the contents can catch the change.
+    With ``rechecksum`` the checksum is recomputed (keyed with ``key``, if
+    given), so that only the checks on the contents can catch the change.
     """
     with safetensors.safe_open(source, framework="pt") as f:
         metadata = dict(f.metadata())
         names = list(f.keys())  # noqa: SIM118 (safe_open is not iterable)
         tensors = {name: f.get_tensor(name) for name in names}
     edit(metadata, tensors)
-    if rechecksum:
-        entries = {name: metadata[name] for name in _JSON_ENTRIES}
-        metadata["sha256"] = _checksum(metadata["format_version"], entries, tensors)
-    safetensors_torch.save_file(tensors, target, metadata=metadata)
+    if not rechecksum:
+        safetensors_torch.save_file(tensors, target, metadata=metadata)
+        return
+    metadata["checksum"] = f"{'hmac-sha256' if key else 'sha256'}:{_ZEROS}"
+    data = bytearray(safetensors_torch.save(tensors, metadata=metadata))
+    span = _checksum_span(data, metadata["checksum"])
+    data[span[0] : span[1]] = _digest(data, span, key).encode()
+    target.write_bytes(bytes(data))
 
 
 def _edit_json(entry, change):
@@ -431,11 +482,11 @@ INCONSISTENCIES = {
     ),
     "huge network, checked before allocating": (
         _edit_json("params", _set("hidden_layer_sizes", [10**6])),
-        "do not fit the network",
+        "at most 64 layers of 65536 units load",
     ),
     "unknown parameter": (
         _edit_json("params", _set("n_layers", 2)),
-        r"unknown to this version of sklearn_slstm: \['n_layers'\]",
+        r"inconsistent with this version of sklearn_slstm: unknown \['n_layers'\]",
     ),
     "invalid hidden_layer_sizes": (
         _edit_json("params", _set("hidden_layer_sizes", [0])),
@@ -459,7 +510,7 @@ INCONSISTENCIES = {
     ),
     "fitted attribute of the wrong type": (
         _edit_json("fitted", _set("n_iter_", "2")),
-        r"invalid values for the fitted attributes \['n_iter_'\]",
+        "invalid values for the fitted attributes: n_iter_ is not an integer",
     ),
     "feature names of the wrong length": (
         _edit_json("fitted", _set("feature_names_in_", ["a", "b"])),
@@ -495,8 +546,8 @@ def test_inconsistent_contents_raise_value_error(saved_file, inconsistency, tmp_
 
 HEADER_PROBLEMS = {
     "newer format version": (
-        lambda metadata, tensors: metadata.update(format_version="3"),
-        r"format version '3'.*reads format versions 1, 2 only",
+        lambda metadata, tensors: metadata.update(format_version="4"),
+        r"format version '4'.*reads format versions 1, 2, 3 only",
     ),
     "no format version": (
         lambda metadata, tensors: metadata.pop("format_version"),
@@ -504,19 +555,23 @@ HEADER_PROBLEMS = {
     ),
     "other format": (
         lambda metadata, tensors: metadata.update(format="keras"),
-        "not written by save_regressor",
+        "not written by StackedLSTMRegressor.save",
     ),
     "no format": (
         lambda metadata, tensors: metadata.pop("format"),
         "no 'format' entry",
     ),
     "no checksum": (
-        lambda metadata, tensors: metadata.pop("sha256"),
-        r"lacks the entries \['sha256'\]",
+        lambda metadata, tensors: metadata.pop("checksum"),
+        r"lacks the entries \['checksum'\]",
     ),
     "no history": (
         lambda metadata, tensors: metadata.pop("history"),
         r"lacks the entries \['history'\]",
+    ),
+    "no library version": (
+        lambda metadata, tensors: metadata.pop("library_version"),
+        r"lacks the entries \['library_version'\]",
     ),
 }
 
@@ -533,7 +588,7 @@ def test_header_problems_raise_value_error(saved_file, problem, tmp_path):
 def test_plain_safetensors_file_is_refused(tmp_path):
     path = tmp_path / "weights.safetensors"
     safetensors_torch.save_file({"weight": torch.ones(2)}, path)
-    with pytest.raises(ValueError, match="not written by save_regressor"):
+    with pytest.raises(ValueError, match="not written by StackedLSTMRegressor.save"):
         load_regressor(path)
 
 
@@ -553,10 +608,11 @@ def test_missing_safetensors_raises_import_error(fitted_2d, monkeypatch, tmp_pat
 # No tensor can live on CUDA here. What a CPU-only machine receives from a GPU
 # machine is bytes, so the tests forge those bytes: torch writes each storage
 # with the location tag of its device ("cuda:0" for the first GPU), and the
-# forgery makes torch write "cuda:0" for the CPU storages. The net's and the
+# forgery makes torch write "cuda:0" for every CPU storage. The net's and the
 # estimator's device say "cuda", as after a GPU fit. CUDA is then reported
-# unavailable, so any tensor that does not go through skorch's CPU mapping
-# makes torch raise, exactly as on a real CPU-only machine.
+# unavailable, so any tensor in the pickle would make torch raise, exactly
+# as on a real CPU-only machine. The regressor's state holds numpy arrays
+# only, so its pickle holds no torch storage at all.
 
 
 def _as_if_fitted_on_cuda(estimator):
@@ -567,6 +623,7 @@ def _as_if_fitted_on_cuda(estimator):
 
 
 def _pickle_with_cuda_tags(obj, monkeypatch, dump=pickle.dumps):
+    """Pickle ``obj`` as on a GPU machine; also return the storages tagged."""
     real_tag = torch.serialization.location_tag
     forged = []
 
@@ -578,13 +635,13 @@ def _pickle_with_cuda_tags(obj, monkeypatch, dump=pickle.dumps):
     with monkeypatch.context() as patch:
         patch.setattr(torch.serialization, "location_tag", cuda_tag)
         pickled = dump(obj)
-    assert forged, "no tensor was pickled: the simulation would prove nothing"
-    return pickled
+    return pickled, forged
 
 
 def test_cuda_tag_forgery_is_what_torch_refuses_without_cuda(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    pickled = _pickle_with_cuda_tags(torch.ones(3), monkeypatch)
+    pickled, forged = _pickle_with_cuda_tags(torch.ones(3), monkeypatch)
+    assert forged == ["cpu"]
     with pytest.raises(RuntimeError, match="CUDA"):
         pickle.loads(pickled)
 
@@ -597,14 +654,27 @@ def test_cuda_tag_forgery_is_what_torch_refuses_without_cuda(monkeypatch):
         {"learning_rate": "constant", "early_stopping": True},
         {"learning_rate": "onecycle"},
         {"learning_rate": "cosine", "early_stopping": True},
+        {"learning_rate": "constant", "partial_fit": True},
     ],
-    ids=["constant", "constant-early-stopping", "onecycle", "cosine-early-stopping"],
+    ids=[
+        "constant",
+        "constant-early-stopping",
+        "onecycle",
+        "cosine-early-stopping",
+        "partial-fit",
+    ],
 )
 def test_gpu_fitted_model_unpickles_on_cpu_only_machine(
     data, settings, serializer, monkeypatch, tmp_path
 ):
     X, y = data
-    reg = StackedLSTMRegressor(**FAST, **settings).fit(X, y)
+    settings = dict(settings)
+    reg = StackedLSTMRegressor(**FAST)
+    if settings.pop("partial_fit", False):
+        # The optimizer state travels too, as numpy arrays.
+        reg.set_params(**settings).partial_fit(X, y)
+    else:
+        reg.set_params(**settings).fit(X, y)
     expected = reg.predict(X)
     path = tmp_path / "model.joblib"
 
@@ -614,7 +684,10 @@ def test_gpu_fitted_model_unpickles_on_cpu_only_machine(
         joblib.dump(obj, path)
         return path.read_bytes()
 
-    pickled = _pickle_with_cuda_tags(_as_if_fitted_on_cuda(reg), monkeypatch, dump)
+    pickled, forged = _pickle_with_cuda_tags(
+        _as_if_fitted_on_cuda(reg), monkeypatch, dump
+    )
+    assert forged == [], "a torch storage was pickled"
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.warns(DeviceWarning, match="available"):
@@ -640,3 +713,57 @@ def test_gpu_fitted_model_loads_from_safetensors_on_cpu_only_machine(
     assert loaded.device == "cuda"
     assert torch.device(loaded.net_.device).type == "cpu"
     np.testing.assert_array_equal(loaded.predict(X), fitted_2d.predict(X))
+
+
+# --- versions -----------------------------------------------------------------
+
+
+def _made_by_version(monkeypatch, version, make):
+    """What ``make()`` returns when sklearn_slstm says it is ``version``."""
+    import sklearn_slstm
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sklearn_slstm, "__version__", version)
+        return make()
+
+
+@pytest.mark.parametrize("serializer", ["pickle", "save"])
+def test_other_version_warns_naming_both(
+    data, fitted_2d, serializer, monkeypatch, tmp_path
+):
+    import sklearn_slstm
+
+    path = tmp_path / "model.safetensors"
+    if serializer == "pickle":
+        stored = _made_by_version(monkeypatch, "0.0.1", lambda: pickle.dumps(fitted_2d))
+        restore = lambda: pickle.loads(stored)  # noqa: E731
+    else:
+        _made_by_version(monkeypatch, "0.0.1", lambda: save_regressor(fitted_2d, path))
+        restore = lambda: load_regressor(path)  # noqa: E731
+    with pytest.warns(InconsistentVersionWarning) as record:
+        loaded = restore()
+    message = str(record[0].message)
+    assert "0.0.1" in message and sklearn_slstm.__version__ in message
+    assert "StackedLSTMRegressor" in message
+    np.testing.assert_array_equal(loaded.predict(data[0]), fitted_2d.predict(data[0]))
+
+
+def test_same_version_does_not_warn(fitted_2d, saved_file):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pickle.loads(pickle.dumps(fitted_2d))
+        load_regressor(saved_file)
+
+
+def test_pickles_record_the_library_version(fitted_2d):
+    import sklearn_slstm
+
+    state = fitted_2d.__getstate__()
+    assert state["sklearn_slstm_version"] == sklearn_slstm.__version__
+
+
+def test_saved_files_record_the_library_version(saved_file):
+    import sklearn_slstm
+
+    with safetensors.safe_open(saved_file, framework="pt") as f:
+        assert f.metadata()["library_version"] == sklearn_slstm.__version__

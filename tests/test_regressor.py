@@ -9,9 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sklearn.base import clone
 from skorch.callbacks import Callback
 
 from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
+from sklearn_slstm._state import FITTED_ATTRIBUTES, OPTIONAL_ATTRIBUTES
 from sklearn_slstm._training import colour_wanted
 
 TINY = {"hidden_layer_sizes": (8,), "max_iter": 2, "random_state": 0}
@@ -29,6 +31,45 @@ def test_documented_attributes_after_fit(sine_data):
     assert reg.best_validation_score_ is None
     assert reg.net_.module_.head.out_features == 5
     assert not hasattr(reg, "feature_names_in_")
+
+
+def _documented_attributes(estimator_class):
+    """The names in the Attributes section of the class docstring."""
+    section = estimator_class.__doc__.split("Attributes\n    ----------\n")[1]
+    section = section.split("\n\n    See Also")[0]
+    names = set()
+    for line in section.splitlines():
+        if line.startswith("    ") and not line.startswith("     ") and " : " in line:
+            names.update(name.strip() for name in line.split(" : ")[0].split(","))
+    return names
+
+
+def test_fitted_state_is_defined_once(sine_data):
+    # The docstring, fit and the state that pickle, skops and save store all
+    # follow _state.FITTED_ATTRIBUTES: a fitted attribute added to one of
+    # them and not to the table fails here.
+    X, y = sine_data
+    public = {name for name in FITTED_ATTRIBUTES if not name.startswith("_")}
+    assert _documented_attributes(StackedLSTMRegressor) == public | {"net_"}
+
+    frame = pd.DataFrame(X, columns=[f"step_{i}" for i in range(X.shape[1])])
+    params = set(StackedLSTMRegressor().get_params())
+    for settings, X_fit in [
+        ({}, X),
+        ({"scaling": "global"}, frame),
+    ]:
+        reg = StackedLSTMRegressor(**TINY, **settings).fit(X_fit, y)
+        set_by_fit = set(vars(reg)) - params
+        expected = set(FITTED_ATTRIBUTES) - OPTIONAL_ATTRIBUTES
+        if settings:
+            expected |= OPTIONAL_ATTRIBUTES
+        assert set_by_fit == expected | {"net_", "_net_is_incremental"}
+        state = reg.__getstate__()
+        assert set(state["fitted"]) == expected
+        assert set(state["params"]) == params
+        assert state["other"] == {}
+        # A clone keeps the parameters and none of the fitted state.
+        assert not set(vars(clone(reg))) - params
 
 
 def test_layers_follow_hidden_layer_sizes(sine_data):
