@@ -29,7 +29,6 @@ from ._training import (
     build_net,
     n_validation_samples,
     resolve_device,
-    seeded,
 )
 
 
@@ -130,7 +129,9 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         ``loss_curve_``; the optimizer and schedule start afresh.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling, dropout and the validation
-        split. Pass an int for identical results across calls. With an int,
+        split. Pass an int for identical results across calls, also when
+        fits run concurrently in threads: every draw comes from generators
+        owned by the fit, never from torch's global generator. With an int,
         fitting leaves numpy's and torch's global random state untouched;
         with None, the seed is drawn from numpy's global random state.
     device : {"cpu", "cuda", "auto"}, default="cpu"
@@ -399,7 +400,7 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
             restored = (
                 _net_restored_on_error(net) if reuse_net else contextlib.nullcontext()
             )
-            with seeded(seed, device), restored:
+            with net.random_draws_from(seed), restored:
                 if not reuse_net:
                     net.initialize()
                     if continuing:

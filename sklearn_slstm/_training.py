@@ -10,6 +10,7 @@ import math
 import os
 import re
 import sys
+from collections.abc import Mapping
 
 import torch
 from skorch import NeuralNetRegressor
@@ -23,7 +24,7 @@ from skorch.callbacks import (
 from skorch.dataset import Dataset, unpack_data
 from torch import nn
 
-from ._module import StackedLSTM
+from ._module import SeededDropout, StackedLSTM
 
 LOSSES = {"mae": nn.L1Loss, "mse": nn.MSELoss, "huber": nn.HuberLoss}
 
@@ -50,40 +51,54 @@ class TensorBatches:
     """Mini-batches of a skorch ``Dataset`` of tensors, made by slicing.
 
     Slicing whole tensors avoids the per-sample indexing and collation of a
-    ``DataLoader``. Shuffling draws one permutation per epoch from torch's
-    global generator, which the caller seeds; each batch is a copy of its
-    rows only, so an epoch never copies the whole data.
+    ``DataLoader``. Shuffling draws one permutation per epoch from
+    ``generator``; each batch is a copy of its rows only, so an epoch never
+    copies the whole data. The dataset's ``X`` is a tensor or a dict of
+    tensors with the same rows (sequences and sample weights).
 
     Parameters
     ----------
     dataset : skorch.dataset.Dataset
-        Holds the tensors ``X`` and ``y`` (``y`` may be None).
+        Holds ``X`` and the tensor ``y`` (``y`` may be None).
     batch_size : int
         Rows per batch; the last batch may be smaller.
     shuffle : bool, default=False
         Whether to visit the rows in a new random order each epoch.
+    generator : torch.Generator or None, default=None
+        Source of the permutations; None means torch's global generator.
     """
 
-    def __init__(self, dataset, batch_size, shuffle=False):
+    def __init__(self, dataset, batch_size, shuffle=False, generator=None):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.generator = generator
 
     def __len__(self):
-        return math.ceil(len(self.dataset.X) / self.batch_size)
+        return math.ceil(len(self.dataset) / self.batch_size)
 
     def __iter__(self):
         X, y = self.dataset.X, self.dataset.y
-        n_samples = len(X)
-        if self.shuffle:
-            order = torch.randperm(n_samples)
-            for start in range(0, n_samples, self.batch_size):
-                rows = order[start : start + self.batch_size]
-                yield X[rows], None if y is None else y[rows]
-        else:
-            for start in range(0, n_samples, self.batch_size):
-                rows = slice(start, start + self.batch_size)
-                yield X[rows], None if y is None else y[rows]
+        n_samples = len(self.dataset)
+        order = (
+            torch.randperm(n_samples, generator=self.generator)
+            if self.shuffle
+            else None
+        )
+        for start in range(0, n_samples, self.batch_size):
+            rows = (
+                slice(start, start + self.batch_size)
+                if order is None
+                else order[start : start + self.batch_size]
+            )
+            yield take_rows(X, rows), None if y is None else y[rows]
+
+
+def take_rows(X, rows):
+    """The ``rows`` of a tensor, or of each tensor of a dict of tensors."""
+    if isinstance(X, Mapping):
+        return {name: values[rows] for name, values in X.items()}
+    return X[rows]
 
 
 # The escape sequences with which skorch colours the best values.
@@ -116,7 +131,74 @@ class SequenceNet(NeuralNetRegressor):
     padding's outputs are dropped. The table of epochs is an ``EpochLog``.
     A NaN or infinite loss stops training with a clear error before the
     optimizer step, so the weights never take a non-finite update.
+
+    Inside :meth:`random_draws_from`, every random draw (the module's
+    initial weights, the validation split, shuffling, dropout masks) comes
+    from generators owned by that block, never from torch's process-wide
+    generator: fits in different threads neither disturb each other nor
+    the random streams of other code.
     """
+
+    # Set only inside random_draws_from; None draws from the global generator.
+    _generator = None
+    _device_generator = None
+
+    @contextlib.contextmanager
+    def random_draws_from(self, seed):
+        """Draw the block's random numbers from generators seeded with ``seed``.
+
+        One CPU generator serves the initial weights, the validation split
+        and shuffling, in that order; dropout masks come from a generator on
+        the net's device (the same one on the CPU). The generators are
+        dropped afterwards, so the net pickles without them.
+        """
+        self._generator = torch.Generator().manual_seed(seed)
+        device = torch.device(self.device)
+        self._device_generator = (
+            self._generator
+            if device.type == "cpu"
+            else torch.Generator(device=device).manual_seed(seed)
+        )
+        self._set_dropout_generator(self._device_generator)
+        try:
+            yield self
+        finally:
+            self._set_dropout_generator(None)
+            del self._generator, self._device_generator
+
+    def _set_dropout_generator(self, generator):
+        module = getattr(self, "module_", None)
+        if isinstance(module, nn.Module):
+            for layer in module.modules():
+                if isinstance(layer, SeededDropout):
+                    layer.generator = generator
+
+    def initialize_module(self):
+        """Build the module without drawing from torch's global generator.
+
+        ``torch.nn.LSTM`` initialises its weights in its constructor from the
+        global generator; built on the meta device it draws nothing, and its
+        weights are then drawn from the fit's generator on the CPU (so a
+        seed gives the same initial weights on every device).
+        """
+        with torch.device("meta"):
+            super().initialize_module()
+        self.module_.to_empty(device="cpu")
+        self.module_.reset_parameters(generator=self._generator)
+        self._set_dropout_generator(self._device_generator)
+        return self
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        dataset = self.get_dataset(X, y)
+        if not self.train_split:
+            return dataset, None
+        return self.train_split(dataset, generator=self._generator)
+
+    def get_iterator(self, dataset, training=False):
+        batches = super().get_iterator(dataset, training=training)
+        if training:
+            batches.generator = self._generator
+        return batches
 
     def train_step_single(self, batch, **fit_params):
         step = super().train_step_single(batch, **fit_params)
@@ -172,19 +254,21 @@ def n_validation_samples(n_samples, validation_fraction):
 class ValidationSplit:
     """Hold out a random ``validation_fraction`` of the rows for validation.
 
-    A skorch ``train_split``; the permutation comes from torch's global
-    generator, which the caller seeds.
+    A skorch ``train_split``; ``SequenceNet`` passes the fit's generator.
     """
 
     def __init__(self, validation_fraction):
         self.validation_fraction = validation_fraction
 
-    def __call__(self, dataset, y=None, **fit_params):
-        X, y = dataset.X, dataset.y
-        n_valid = n_validation_samples(len(X), self.validation_fraction)
-        order = torch.randperm(len(X))
+    def __call__(self, dataset, y=None, *, generator=None, **fit_params):
+        n_samples = len(dataset)
+        n_valid = n_validation_samples(n_samples, self.validation_fraction)
+        order = torch.randperm(n_samples, generator=generator)
         valid, train = order[:n_valid], order[n_valid:]
-        return Dataset(X[train], y[train]), Dataset(X[valid], y[valid])
+        return (
+            Dataset(take_rows(dataset.X, train), dataset.y[train]),
+            Dataset(take_rows(dataset.X, valid), dataset.y[valid]),
+        )
 
 
 def resolve_device(device):
@@ -197,21 +281,6 @@ def resolve_device(device):
             "use device='cpu' or device='auto'."
         )
     return device
-
-
-@contextlib.contextmanager
-def seeded(seed, device):
-    """Seed torch for the duration of the block, then restore the caller's state.
-
-    Only the generators of ``device`` are touched: a CPU fit leaves the CUDA
-    generators alone.
-    """
-    cuda_devices = [torch.cuda.current_device()] if device == "cuda" else []
-    with torch.random.fork_rng(devices=cuda_devices):
-        torch.default_generator.manual_seed(seed)
-        if cuda_devices:
-            torch.cuda.manual_seed(seed)
-        yield
 
 
 def build_net(
