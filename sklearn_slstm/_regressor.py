@@ -10,7 +10,11 @@ import torch
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._forecast import recursive_forecast
 from ._onnx import export_onnx
@@ -201,6 +205,20 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
     them (see ``sklearn_slstm._module.StackedLSTM``), which trains much
     faster here than PyTorch's default.
 
+    ``sample_weight`` weighs each sample's loss: every batch's loss, and so
+    ``loss_curve_`` and the validation loss, is the weighted mean of its
+    samples' losses, and ``validation_scores_`` are weighted R^2. Samples of
+    weight 0 are dropped before anything else, so they change nothing at
+    all: the result equals a fit without those rows. Integer weights match
+    repeated rows only within float rounding, and only when each epoch is
+    a single batch (``batch_size`` at least the number of repeated rows),
+    with ``early_stopping=False`` (the held-out rows would differ),
+    ``dropout=0`` and ``scaling`` "window" or None; in mini-batches the
+    repeated rows make different batches and more steps. With
+    ``scaling="global"`` the statistics are unweighted means and standard
+    deviations of the samples of positive weight. Multiplying all weights
+    by a constant changes nothing.
+
     ``X`` of shape (n_samples, n_timesteps) holds one univariate sequence per
     row; ``X`` of shape (n_samples, n_timesteps, n_channels) holds
     multivariate sequences. Data is converted to float32 once; predictions
@@ -294,7 +312,7 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train the network on sequences ``X`` and targets ``y``.
 
         Parameters
@@ -304,16 +322,19 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
             Training sequences, one per row; 2D means one channel.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples; None weighs each sample 1.
+            See the Notes of the class for what the weights change.
 
         Returns
         -------
         self : object
             The fitted regressor.
         """
-        return self._train(X, y, incremental=False)
+        return self._train(X, y, sample_weight, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """Train for one epoch on ``X`` and ``y``, continuing from the current state.
 
         The first call builds the network; later calls continue from its
@@ -328,6 +349,8 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
             Training sequences with the shape of earlier calls.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Target values with the number of outputs of earlier calls.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples; None weighs each sample 1.
 
         Returns
         -------
@@ -339,9 +362,9 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
                 "partial_fit does not support early_stopping=True: it trains "
                 "one epoch per call, with no validation across calls."
             )
-        return self._train(X, y, incremental=True)
+        return self._train(X, y, sample_weight, incremental=True)
 
-    def _train(self, X, y, *, incremental):
+    def _train(self, X, y, sample_weight, *, incremental):
         """Shared body of fit (``incremental=False``) and partial_fit."""
         fitted = hasattr(self, "net_")
         continuing = fitted and (incremental or self.warm_start)
@@ -372,6 +395,7 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
                 # Scaling works in place, on a copy of the caller's data.
                 copy=self.scaling is not None,
             )
+            X, y, sample_weight = _drop_zero_weights(X, y, sample_weight)
             sequences = self._as_sequences(X, reset=reset)
             targets = self._as_targets(y, reset=reset)
             targets = self._scale(sequences, targets, fit=reset)
@@ -406,7 +430,9 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
                     if continuing:
                         self._continue_training(net)
                 net.partial_fit(
-                    sequences, targets, epochs=1 if incremental else self.max_iter
+                    {"X": sequences, "sample_weight": sample_weight},
+                    targets,
+                    epochs=1 if incremental else self.max_iter,
                 )
         self.net_ = net
         self._net_is_incremental = incremental
@@ -818,6 +844,22 @@ def _net_restored_on_error(net):
         net.optimizer_.load_state_dict(optimizer)
         del net.history[n_epochs:]
         raise
+
+
+def _drop_zero_weights(X, y, sample_weight):
+    """Validate ``sample_weight``; drop the rows it weighs 0.
+
+    A row of weight 0 then changes nothing at all, not even the batches the
+    other rows fall into. Returns ``X``, ``y`` and the weights as a float32
+    tensor.
+    """
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float32, ensure_non_negative=True
+    )
+    kept = sample_weight > 0
+    if not kept.all():
+        X, y, sample_weight = X[kept], y[kept], sample_weight[kept]
+    return X, y, torch.from_numpy(np.ascontiguousarray(sample_weight))
 
 
 def _as_tensor(array):

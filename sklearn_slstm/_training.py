@@ -12,16 +12,20 @@ import re
 import sys
 from collections.abc import Mapping
 
+import numpy as np
 import torch
+from sklearn.metrics import r2_score
 from skorch import NeuralNetRegressor
 from skorch.callbacks import (
     EarlyStopping,
     EpochScoring,
     GradientNormClipping,
     LRScheduler,
+    PassthroughScoring,
     PrintLog,
 )
 from skorch.dataset import Dataset, unpack_data
+from skorch.utils import to_tensor
 from torch import nn
 
 from ._module import SeededDropout, StackedLSTM
@@ -200,7 +204,40 @@ class SequenceNet(NeuralNetRegressor):
             batches.generator = self._generator
         return batches
 
+    def infer(self, x, **fit_params):
+        # Training batches carry the sample weights next to the sequences.
+        if isinstance(x, Mapping):
+            x = x["X"]
+        return super().infer(x, **fit_params)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """The batch's loss: the sample-weighted mean of the rows' losses.
+
+        The criterion is built with ``reduction="none"``; each row's loss is
+        the mean over its outputs. Without weights (``X`` a tensor) every
+        row weighs 1.
+        """
+        row_losses = super().get_loss(y_pred, y_true, X=X, training=training)
+        row_losses = row_losses.reshape(len(row_losses), -1).mean(dim=1)
+        if not isinstance(X, Mapping):
+            return row_losses.mean()
+        weight = to_tensor(X["sample_weight"], device=self.device)
+        return (row_losses * weight).sum() / weight.sum()
+
+    def _record_batch_weight(self, batch, prefix):
+        """Record the batch's total sample weight, by which epochs average."""
+        Xi = batch[0]
+        weight = (
+            float(Xi["sample_weight"].sum()) if isinstance(Xi, Mapping) else len(Xi)
+        )
+        self.history.record_batch(f"{prefix}_weight", weight)
+
+    def validation_step(self, batch, **fit_params):
+        self._record_batch_weight(batch, "valid")
+        return super().validation_step(batch, **fit_params)
+
     def train_step_single(self, batch, **fit_params):
+        self._record_batch_weight(batch, "train")
         step = super().train_step_single(batch, **fit_params)
         # A Python float check: torch.isfinite on a 0-d tensor costs ~10x
         # more per batch.
@@ -217,18 +254,53 @@ class SequenceNet(NeuralNetRegressor):
 
     @property
     def _default_callbacks(self):
+        replacements = {
+            "print_log": EpochLog(),
+            "train_loss": WeightedPassthroughScoring(name="train_loss", on_train=True),
+            "valid_loss": WeightedPassthroughScoring(name="valid_loss"),
+        }
         return [
-            (name, EpochLog() if name == "print_log" else callback)
+            (name, replacements.get(name, callback))
             for name, callback in super()._default_callbacks
         ]
 
     def evaluation_step(self, batch, training=False):
         Xi, yi = unpack_data(batch)
+        if isinstance(Xi, Mapping):
+            Xi = Xi["X"]
         n_rows = len(Xi)
         padding = INFERENCE_BATCH_SIZE - n_rows
         if padding > 0:
             Xi = torch.cat([Xi, Xi.new_zeros((padding, *Xi.shape[1:]))])
         return super().evaluation_step((Xi, yi), training=training)[:n_rows]
+
+
+class WeightedPassthroughScoring(PassthroughScoring):
+    """An epoch's loss: its batches' losses averaged by their sample weight.
+
+    skorch averages by the number of rows per batch; weighting by each
+    batch's total sample weight makes the epoch's loss the weighted mean
+    over all its rows, as each batch's loss is over its own rows.
+    """
+
+    def get_avg_score(self, history):
+        key = "train_weight" if self.on_train else "valid_weight"
+        weights, scores = zip(*history[-1, "batches", :, [key, self.name]], strict=True)
+        return float(np.average(scores, weights=weights))
+
+
+def weighted_r2(net, dataset, y):
+    """R^2 of ``net`` on a validation ``Dataset``, weighted by its sample weights.
+
+    A skorch ``EpochScoring`` scoring function; ``y`` are the targets of
+    ``dataset``, in order.
+    """
+    weight = dataset.X["sample_weight"] if isinstance(dataset.X, Mapping) else None
+    return r2_score(
+        y,
+        net.predict(dataset),
+        sample_weight=None if weight is None else weight.numpy(),
+    )
 
 
 class PicklableLRScheduler(LRScheduler):
@@ -322,7 +394,7 @@ def build_net(
         net_callbacks.append(
             (
                 "valid_r2",
-                EpochScoring("r2", lower_is_better=False, name="valid_r2"),
+                EpochScoring(weighted_r2, lower_is_better=False, name="valid_r2"),
             )
         )
     net_callbacks.append(
@@ -375,6 +447,7 @@ def build_net(
         module__linear_skip=linear_skip,
         module__n_timesteps=n_timesteps,
         criterion=LOSSES[loss],
+        criterion__reduction="none",
         optimizer=OPTIMIZERS[optimizer],
         lr=learning_rate_init,
         batch_size=batch_size,

@@ -37,10 +37,22 @@ GENERATOR_EXPECTED_FAILURES = {
 }
 
 
+# Mini-batch training: repeating rows changes the batches and the number of
+# steps, so integer weights match repeated rows only within float rounding
+# and only with one batch per epoch (tests/test_sample_weight.py), never to
+# this check's tolerance of 1e-7.
+REGRESSOR_EXPECTED_FAILURES = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "mini-batch training: weights equal repeated rows only within float "
+        "rounding and with one batch per epoch"
+    ),
+}
+
+
 def _expected_failed_checks(estimator):
     if isinstance(estimator, DampedSineGenerator):
         return GENERATOR_EXPECTED_FAILURES
-    return {}
+    return REGRESSOR_EXPECTED_FAILURES
 
 
 # Small and quick, yet able to pass check_regressors_train (R^2 > 0.5).
