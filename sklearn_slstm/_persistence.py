@@ -555,9 +555,6 @@ def _build_net(estimator, fitted):
         n_timesteps=fitted["n_features_in_"],
         n_channels=fitted["_n_channels"],
         n_outputs=fitted["n_outputs_"],
-        # Only the training schedule depends on the number of samples, and a
-        # loaded net is not trained: every later fit builds a new net.
-        n_samples=max(2, estimator.batch_size),
         device=_loading_device(estimator.device),
         incremental=False,
     )

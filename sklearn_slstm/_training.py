@@ -24,7 +24,7 @@ from skorch.callbacks import (
     PassthroughScoring,
     PrintLog,
 )
-from skorch.dataset import Dataset, unpack_data
+from skorch.dataset import Dataset, get_len, unpack_data
 from skorch.utils import to_tensor
 from torch import nn
 
@@ -355,6 +355,98 @@ def resolve_device(device):
     return device
 
 
+# The share of a one-cycle schedule's steps that warm the learning rate up.
+ONECYCLE_WARMUP = 0.3
+
+
+class FitSchedule(PicklableLRScheduler):
+    """A learning rate schedule over all the optimizer steps of one fit.
+
+    Stepped after every batch. The number of steps is only known when
+    training starts, from the number of training rows (those left after
+    the validation split), the batch size and the net's ``max_epochs``; so
+    the net can be built, and described, before there is data.
+
+    Parameters
+    ----------
+    name : {"onecycle", "cosine"}
+        A key of ``SCHEDULES`` other than "constant".
+    peak_lr : float
+        The highest learning rate: one-cycle's peak, cosine's start.
+    """
+
+    def __init__(self, name, peak_lr):
+        super().__init__(SCHEDULES[name], step_every="batch", event_name=None)
+        self.name = name
+        self.peak_lr = peak_lr
+
+    @property
+    def kwargs(self):
+        # The torch scheduler's arguments; skorch passes these on.
+        # last_epoch=-1: each fit's schedule starts at its beginning, also
+        # after a warm start.
+        if self.name == "onecycle":
+            return {
+                "max_lr": self.peak_lr,
+                "total_steps": self.total_steps_,
+                "pct_start": ONECYCLE_WARMUP,
+                "last_epoch": -1,
+            }
+        return {"T_max": self.total_steps_, "last_epoch": -1}
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        n_rows = get_len(X)
+        if net.train_split:
+            n_rows -= n_validation_samples(n_rows, net.train_split.validation_fraction)
+        self.total_steps_ = net.max_epochs * math.ceil(n_rows / net.batch_size)
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+
+
+class ScheduledEarlyStopping(EarlyStopping):
+    """skorch's ``EarlyStopping``, counting no miss while the learning rate rises.
+
+    During a one-cycle warm-up the learning rate grows and the loss can
+    stall or rise although training is far from done; an epoch of the first
+    ``warmup_epochs`` of a fit that does not improve the monitored loss is
+    therefore not a miss. An improvement still counts (and, with
+    ``load_best``, its weights are kept).
+
+    Parameters
+    ----------
+    warmup_epochs : int, default=0
+        Epochs at the start of each fit whose non-improvements are ignored.
+    **kwargs
+        Parameters of ``skorch.callbacks.EarlyStopping``.
+    """
+
+    def __init__(self, *, warmup_epochs=0, **kwargs):
+        super().__init__(**kwargs)
+        self.warmup_epochs = warmup_epochs
+
+    def on_train_begin(self, net, **kwargs):
+        super().on_train_begin(net, **kwargs)
+        self.epochs_run_ = 0
+        self.stopped_ = False
+
+    def on_epoch_end(self, net, **kwargs):
+        self.epochs_run_ += 1
+        warming_up = self.epochs_run_ <= self.warmup_epochs
+        if warming_up and not self._is_score_improved(net.history[-1, self.monitor]):
+            return
+        try:
+            super().on_epoch_end(net, **kwargs)
+        except KeyboardInterrupt:
+            self.stopped_ = True
+            raise
+
+
+def warmup_epochs(learning_rate, max_epochs):
+    """Epochs of a fit (the last one partly) in which the learning rate rises."""
+    if learning_rate == "onecycle":
+        return math.ceil(ONECYCLE_WARMUP * max_epochs)
+    return 0
+
+
 def build_net(
     *,
     n_timesteps,
@@ -370,7 +462,6 @@ def build_net(
     learning_rate,
     batch_size,
     max_epochs,
-    n_samples,
     early_stopping,
     validation_fraction,
     n_iter_no_change,
@@ -382,57 +473,49 @@ def build_net(
 ):
     """Build the (uninitialised) skorch net for one fit.
 
-    Parameters mirror those of ``StackedLSTMRegressor``; ``n_samples`` is the
-    number of rows passed to ``fit`` and ``learning_rate`` names a key of
-    ``SCHEDULES``.
+    Parameters mirror those of ``StackedLSTMRegressor``: the data's shape
+    and the architecture, then the training schedule, which needs no data:
+    a learning rate schedule is sized when training starts (``FitSchedule``).
+    ``learning_rate`` names a key of ``SCHEDULES``.
+
+    Stopping follows the schedule: with ``early_stopping`` the validation
+    loss is monitored, its misses counted only after a one-cycle warm-up,
+    and the best weights restored; without it, the training loss plateau
+    stops training only at a constant learning rate. An annealed schedule
+    (one-cycle, cosine) ends by design at ``max_epochs``, where its learning
+    rate reaches zero: stopping on a training plateau before then would stop
+    at a high learning rate, the noisiest point of the run.
     """
-    sink = print if verbose else _silent
     net_callbacks = []
-    n_train = n_samples
     if early_stopping:
-        n_train -= n_validation_samples(n_samples, validation_fraction)
         net_callbacks.append(
             (
                 "valid_r2",
                 EpochScoring(weighted_r2, lower_is_better=False, name="valid_r2"),
             )
         )
-    net_callbacks.append(
-        (
-            "early_stopping",
-            EarlyStopping(
-                monitor="valid_loss" if early_stopping else "train_loss",
-                patience=n_iter_no_change,
-                threshold=tol,
-                threshold_mode="abs",
-                load_best=early_stopping,
-                sink=sink,
-            ),
+    if early_stopping or learning_rate == "constant":
+        net_callbacks.append(
+            (
+                "early_stopping",
+                ScheduledEarlyStopping(
+                    monitor="valid_loss" if early_stopping else "train_loss",
+                    patience=n_iter_no_change,
+                    threshold=tol,
+                    threshold_mode="abs",
+                    load_best=early_stopping,
+                    warmup_epochs=warmup_epochs(learning_rate, max_epochs),
+                    sink=print if verbose else _silent,
+                ),
+            )
         )
-    )
     if gradient_clip is not None:
         net_callbacks.append(
             ("gradient_clip", GradientNormClipping(gradient_clip_value=gradient_clip))
         )
-    schedule = SCHEDULES[learning_rate]
-    if schedule is not None:
-        total_steps = max_epochs * math.ceil(n_train / batch_size)
-        schedule_kwargs = (
-            {"max_lr": learning_rate_init, "total_steps": total_steps}
-            if schedule is torch.optim.lr_scheduler.OneCycleLR
-            else {"T_max": total_steps}
-        )
+    if learning_rate != "constant":
         net_callbacks.append(
-            (
-                "lr_scheduler",
-                PicklableLRScheduler(
-                    schedule,
-                    step_every="batch",
-                    event_name=None,
-                    last_epoch=-1,
-                    **schedule_kwargs,
-                ),
-            )
+            ("lr_scheduler", FitSchedule(learning_rate, peak_lr=learning_rate_init))
         )
     # The user's callbacks are copied so that training never mutates them.
     net_callbacks.extend(copy.deepcopy(list(callbacks or ())))

@@ -61,6 +61,8 @@ _FAST = {"loss": "mse", "learning_rate_init": 0.03, "max_iter": 50, "random_stat
 
 @parametrize_with_checks(
     [
+        # The defaults, as a new user gets them, pass every check as well.
+        StackedLSTMRegressor(),
         StackedLSTMRegressor(hidden_layer_sizes=(16,), **_FAST),
         StackedLSTMRegressor(hidden_layer_sizes=(8, 8), **_FAST),
         DampedSineGenerator(),
