@@ -136,6 +136,11 @@ class SequenceNet(NeuralNetRegressor):
     A NaN or infinite loss stops training with a clear error before the
     optimizer step, so the weights never take a non-finite update.
 
+    Training data comes as ``X={"X": sequences, "sample_weight": weights}``:
+    each batch's loss is the weighted mean of its rows' losses, and epochs
+    average batches by their total weight (``WeightedPassthroughScoring``).
+    Prediction takes the sequences alone.
+
     Inside :meth:`random_draws_from`, every random draw (the module's
     initial weights, the validation split, shuffling, dropout masks) comes
     from generators owned by that block, never from torch's process-wide
