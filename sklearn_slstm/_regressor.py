@@ -435,7 +435,8 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
 
         ``reset=False`` (continued training) checks the data against the
         fitted shapes. Returns the dict of sequences and sample weights the
-        net trains on, and the scaled targets, all tensors.
+        net trains on (the sequences alone when all weights are equal), and
+        the scaled targets, all tensors.
         """
         if not reset:
             self._check_n_timesteps(X)
@@ -464,11 +465,14 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
                 "after holding out validation_fraction="
                 f"{self.validation_fraction} of n_samples={len(X)}."
             )
+        if sample_weight is None:
+            return sequences, targets
         return {"X": sequences, "sample_weight": sample_weight}, targets
 
     def _new_net(self, data, incremental):
         """A new, uninitialised net for sequences of the shape of ``data``."""
-        _, n_timesteps, n_channels = data["X"].shape
+        sequences = data["X"] if isinstance(data, dict) else data
+        _, n_timesteps, n_channels = sequences.shape
         return self._build_net(
             n_timesteps=n_timesteps,
             n_channels=n_channels,
@@ -940,7 +944,8 @@ def _drop_zero_weights(X, y, sample_weight):
 
     A row of weight 0 then changes nothing at all, not even the batches the
     other rows fall into. Returns ``X``, ``y`` and the weights as a float32
-    tensor.
+    tensor, or None when all weights are equal: the weighted mean is then
+    the plain mean, which the net computes faster.
     """
     sample_weight = _check_sample_weight(
         sample_weight, X, dtype=np.float32, ensure_non_negative=True
@@ -948,6 +953,8 @@ def _drop_zero_weights(X, y, sample_weight):
     kept = sample_weight > 0
     if not kept.all():
         X, y, sample_weight = X[kept], y[kept], sample_weight[kept]
+    if (sample_weight == sample_weight[0]).all():
+        return X, y, None
     return X, y, torch.from_numpy(np.ascontiguousarray(sample_weight))
 
 

@@ -222,20 +222,20 @@ class SequenceNet(NeuralNetRegressor):
         the mean over its outputs. Without weights (``X`` a tensor) every
         row weighs 1.
         """
-        row_losses = super().get_loss(y_pred, y_true, X=X, training=training)
-        row_losses = row_losses.reshape(len(row_losses), -1).mean(dim=1)
+        losses = super().get_loss(y_pred, y_true, X=X, training=training)
         if not isinstance(X, Mapping):
-            return row_losses.mean()
+            # Rows have equally many outputs: the mean of the row means.
+            return losses.mean()
+        row_losses = losses.reshape(len(losses), -1).mean(dim=1)
         weight = to_tensor(X["sample_weight"], device=self.device)
         return (row_losses * weight).sum() / weight.sum()
 
     def _record_batch_weight(self, batch, prefix):
-        """Record the batch's total sample weight, by which epochs average."""
+        """Record a weighted batch's total sample weight, by which epochs average."""
         Xi = batch[0]
-        weight = (
-            float(Xi["sample_weight"].sum()) if isinstance(Xi, Mapping) else len(Xi)
-        )
-        self.history.record_batch(f"{prefix}_weight", weight)
+        if isinstance(Xi, Mapping):
+            weight = float(Xi["sample_weight"].sum())
+            self.history.record_batch(f"{prefix}_weight", weight)
 
     def validation_step(self, batch, **fit_params):
         self._record_batch_weight(batch, "valid")
@@ -285,11 +285,15 @@ class WeightedPassthroughScoring(PassthroughScoring):
 
     skorch averages by the number of rows per batch; weighting by each
     batch's total sample weight makes the epoch's loss the weighted mean
-    over all its rows, as each batch's loss is over its own rows.
+    over all its rows, as each batch's loss is over its own rows. Without
+    sample weights (none recorded), the rows count, as in skorch.
     """
 
     def get_avg_score(self, history):
-        key = "train_weight" if self.on_train else "valid_weight"
+        prefix = "train" if self.on_train else "valid"
+        batches = history[-1, "batches"]
+        weighted = any(f"{prefix}_weight" in batch for batch in batches)
+        key = f"{prefix}_weight" if weighted else f"{prefix}_batch_size"
         weights, scores = zip(*history[-1, "batches", :, [key, self.name]], strict=True)
         return float(np.average(scores, weights=weights))
 
