@@ -90,22 +90,25 @@ class _RecordThreads(Callback):
         net.history.record("torch_threads", torch.get_num_threads())
 
 
-def _threads_used_in_fit(X, y, tiny_params):
-    reg = StackedLSTMRegressor(**tiny_params, callbacks=[_RecordThreads()]).fit(X, y)
+def _threads_used_in_fit(X, y, params):
+    reg = StackedLSTMRegressor(**params, callbacks=[_RecordThreads()]).fit(X, y)
     return reg.net_.history[0, "torch_threads"]
 
 
-def test_joblib_workers_share_the_cores_without_oversubscription(sine_data):
+def test_joblib_workers_share_the_cores_without_oversubscription(
+    sine_data, tiny_params
+):
     X, y = sine_data
     n_jobs = 2
     threads = joblib.Parallel(n_jobs=n_jobs)(
-        joblib.delayed(_threads_used_in_fit)(X, y) for _ in range(n_jobs)
+        joblib.delayed(_threads_used_in_fit)(X, y, tiny_params) for _ in range(n_jobs)
     )
     assert threads == [max(1, joblib.cpu_count() // n_jobs)] * n_jobs
     # The documented setting that overrides the share.
     with joblib.parallel_config(backend="loky", inner_max_num_threads=2):
         threads = joblib.Parallel(n_jobs=n_jobs)(
-            joblib.delayed(_threads_used_in_fit)(X, y) for _ in range(n_jobs)
+            joblib.delayed(_threads_used_in_fit)(X, y, tiny_params)
+            for _ in range(n_jobs)
         )
     # torch never takes more threads than there are cores.
     assert threads == [min(2, joblib.cpu_count())] * n_jobs
