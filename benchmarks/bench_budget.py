@@ -49,6 +49,7 @@ BUDGETS = [
     ("16 epochs", {"max_iter": 16}),
     ("24 epochs", {"max_iter": 24}),
     ("batches of 8 (twice the steps)", {"batch_size": 8}),
+    ("24 epochs, early stopping", {"max_iter": 24, "early_stopping": True}),
 ]
 
 
