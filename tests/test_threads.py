@@ -38,20 +38,23 @@ def _assert_same_model(first, second, X):
 
 def test_concurrent_clones_equal_sequential_fits(sine_data):
     X, y = sine_data
-    reg = StackedLSTMRegressor(**RANDOM)
-    sequential = [clone(reg).fit(X, y) for _ in range(2)]
+    # Clones with different seeds, so that a shared generator would mix
+    # their streams; two fits at a time (more threads than cores would only
+    # oversubscribe the machine), started together, three times.
+    clones = [StackedLSTMRegressor(**{**RANDOM, "random_state": s}) for s in (0, 1)]
+    sequential = [clone(reg).fit(X, y) for reg in clones]
     for _ in range(3):
-        start = threading.Barrier(4)
+        start = threading.Barrier(2)
 
         def fit(estimator, start=start):
             start.wait()
             return estimator.fit(X, y)
 
-        with ThreadPoolExecutor(4) as pool:
-            concurrent = list(pool.map(fit, [clone(reg) for _ in range(4)]))
-        for fitted in concurrent:
-            _assert_same_model(fitted, sequential[0], X)
-    _assert_same_model(sequential[0], sequential[1], X)
+        with ThreadPoolExecutor(2) as pool:
+            concurrent = list(pool.map(fit, [clone(reg) for reg in clones]))
+        for fitted, expected in zip(concurrent, sequential, strict=True):
+            _assert_same_model(fitted, expected, X)
+    _assert_same_model(clone(clones[0]).fit(X, y), sequential[0], X)
 
 
 def test_threaded_grid_search_equals_sequential(sine_data):
