@@ -161,7 +161,7 @@ class ConformalIntervalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimat
         # The wrapped estimator's parameters are validated by its own fit.
         prefer_skip_nested_validation=False
     )
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the estimator on one part of the data, calibrate on the other.
 
         Parameters
@@ -171,6 +171,11 @@ class ConformalIntervalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimat
             :class:`StackedLSTMRegressor`, 2D or 3D sequences).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples, passed on (those of the training part)
+            to the estimator's ``fit``, which must accept them. The
+            calibration is unweighted: every calibration sample counts
+            once, as the coverage guarantee assumes.
 
         Returns
         -------
@@ -182,15 +187,17 @@ class ConformalIntervalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimat
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None."
             )
-        check_consistent_length(X, y)
-        X_train, X_calib, y_train, y_calib = train_test_split(
-            X,
-            y,
+        check_consistent_length(X, y, sample_weight)
+        arrays = [X, y] if sample_weight is None else [X, y, sample_weight]
+        parts = train_test_split(
+            *arrays,
             test_size=self.calibration_fraction,
             shuffle=self.shuffle,
             random_state=self.random_state if self.shuffle else None,
         )
-        self.estimator_ = clone(self.estimator).fit(X_train, y_train)
+        X_train, X_calib, y_train, y_calib = parts[:4]
+        fit_params = {} if sample_weight is None else {"sample_weight": parts[4]}
+        self.estimator_ = clone(self.estimator).fit(X_train, y_train, **fit_params)
         for name in ("n_features_in_", "feature_names_in_"):
             if hasattr(self.estimator_, name):
                 setattr(self, name, getattr(self.estimator_, name))

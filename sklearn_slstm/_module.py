@@ -64,7 +64,7 @@ class StackedLSTM(nn.Module):
             nn.LSTM(in_size, units, batch_first=True, bidirectional=bidirectional)
             for in_size, units in zip(sizes[:-1], hidden_layer_sizes, strict=True)
         )
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = SeededDropout(dropout)
         self.head = nn.Linear(sizes[-1], output_size)
         self.skip = (
             nn.Linear(n_timesteps * input_size, output_size, bias=False)
@@ -73,20 +73,26 @@ class StackedLSTM(nn.Module):
         )
         self.reset_parameters()
 
-    def reset_parameters(self):
-        """Initialise all weights as Keras does (see the class Notes)."""
+    def reset_parameters(self, generator=None):
+        """Initialise all weights as Keras does (see the class Notes).
+
+        Parameters
+        ----------
+        generator : torch.Generator or None, default=None
+            Source of the random draws; None means torch's global generator.
+        """
         for lstm in self.lstms:
             for name, param in lstm.named_parameters():
                 if name.startswith("weight_ih"):
-                    nn.init.xavier_uniform_(param)
+                    nn.init.xavier_uniform_(param, generator=generator)
                 elif name.startswith("weight_hh"):
-                    nn.init.orthogonal_(param)
+                    nn.init.orthogonal_(param, generator=generator)
                 else:
                     nn.init.zeros_(param)
                     if name.startswith("bias_ih"):
                         # PyTorch orders the gates input, forget, cell, output.
                         param.data.chunk(4)[1].fill_(1.0)
-        nn.init.xavier_uniform_(self.head.weight)
+        nn.init.xavier_uniform_(self.head.weight, generator=generator)
         nn.init.zeros_(self.head.bias)
         if self.skip is not None:
             nn.init.zeros_(self.skip.weight)
@@ -192,3 +198,34 @@ def _lstm_direction(lstm, sequences, suffix):
         sequences, (state, state), weights, True, 1, 0.0, lstm.training, False, True
     )
     return output, (h_n, c_n)
+
+
+class SeededDropout(nn.Module):
+    """Dropout whose masks come from a generator it is given.
+
+    ``torch.nn.Dropout`` draws from torch's process-wide generator, which
+    makes a fit's result depend on other threads and changes their random
+    streams. The training net sets ``generator`` for the duration of a fit;
+    without one, masks come from the global generator as in
+    ``torch.nn.Dropout``. In evaluation mode the layer is the identity.
+
+    Parameters
+    ----------
+    p : float, default=0.5
+        Probability of zeroing an element, in [0, 1).
+    """
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        self.p = p
+        self.generator = None
+
+    def forward(self, X):
+        """Zero elements with probability ``p`` and rescale the rest in training."""
+        if not self.training or self.p == 0:
+            return X
+        keep = torch.empty_like(X).bernoulli_(1 - self.p, generator=self.generator)
+        return X * keep / (1 - self.p)
+
+    def extra_repr(self):
+        return f"p={self.p}"

@@ -10,20 +10,25 @@ import math
 import os
 import re
 import sys
+from collections.abc import Mapping
 
+import numpy as np
 import torch
+from sklearn.metrics import r2_score
 from skorch import NeuralNetRegressor
 from skorch.callbacks import (
     EarlyStopping,
     EpochScoring,
     GradientNormClipping,
     LRScheduler,
+    PassthroughScoring,
     PrintLog,
 )
-from skorch.dataset import Dataset, unpack_data
+from skorch.dataset import Dataset, get_len, unpack_data
+from skorch.utils import to_tensor
 from torch import nn
 
-from ._module import StackedLSTM
+from ._module import SeededDropout, StackedLSTM
 
 LOSSES = {"mae": nn.L1Loss, "mse": nn.MSELoss, "huber": nn.HuberLoss}
 
@@ -50,40 +55,54 @@ class TensorBatches:
     """Mini-batches of a skorch ``Dataset`` of tensors, made by slicing.
 
     Slicing whole tensors avoids the per-sample indexing and collation of a
-    ``DataLoader``. Shuffling draws one permutation per epoch from torch's
-    global generator, which the caller seeds; each batch is a copy of its
-    rows only, so an epoch never copies the whole data.
+    ``DataLoader``. Shuffling draws one permutation per epoch from
+    ``generator``; each batch is a copy of its rows only, so an epoch never
+    copies the whole data. The dataset's ``X`` is a tensor or a dict of
+    tensors with the same rows (sequences and sample weights).
 
     Parameters
     ----------
     dataset : skorch.dataset.Dataset
-        Holds the tensors ``X`` and ``y`` (``y`` may be None).
+        Holds ``X`` and the tensor ``y`` (``y`` may be None).
     batch_size : int
         Rows per batch; the last batch may be smaller.
     shuffle : bool, default=False
         Whether to visit the rows in a new random order each epoch.
+    generator : torch.Generator or None, default=None
+        Source of the permutations; None means torch's global generator.
     """
 
-    def __init__(self, dataset, batch_size, shuffle=False):
+    def __init__(self, dataset, batch_size, shuffle=False, generator=None):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.generator = generator
 
     def __len__(self):
-        return math.ceil(len(self.dataset.X) / self.batch_size)
+        return math.ceil(len(self.dataset) / self.batch_size)
 
     def __iter__(self):
         X, y = self.dataset.X, self.dataset.y
-        n_samples = len(X)
-        if self.shuffle:
-            order = torch.randperm(n_samples)
-            for start in range(0, n_samples, self.batch_size):
-                rows = order[start : start + self.batch_size]
-                yield X[rows], None if y is None else y[rows]
-        else:
-            for start in range(0, n_samples, self.batch_size):
-                rows = slice(start, start + self.batch_size)
-                yield X[rows], None if y is None else y[rows]
+        n_samples = len(self.dataset)
+        order = (
+            torch.randperm(n_samples, generator=self.generator)
+            if self.shuffle
+            else None
+        )
+        for start in range(0, n_samples, self.batch_size):
+            rows = (
+                slice(start, start + self.batch_size)
+                if order is None
+                else order[start : start + self.batch_size]
+            )
+            yield take_rows(X, rows), None if y is None else y[rows]
+
+
+def take_rows(X, rows):
+    """The ``rows`` of a tensor, or of each tensor of a dict of tensors."""
+    if isinstance(X, Mapping):
+        return {name: values[rows] for name, values in X.items()}
+    return X[rows]
 
 
 # The escape sequences with which skorch colours the best values.
@@ -116,9 +135,114 @@ class SequenceNet(NeuralNetRegressor):
     padding's outputs are dropped. The table of epochs is an ``EpochLog``.
     A NaN or infinite loss stops training with a clear error before the
     optimizer step, so the weights never take a non-finite update.
+
+    Training data comes as ``X={"X": sequences, "sample_weight": weights}``:
+    each batch's loss is the weighted mean of its rows' losses, and epochs
+    average batches by their total weight (``WeightedPassthroughScoring``).
+    Prediction takes the sequences alone.
+
+    Inside :meth:`random_draws_from`, every random draw (the module's
+    initial weights, the validation split, shuffling, dropout masks) comes
+    from generators owned by that block, never from torch's process-wide
+    generator: fits in different threads neither disturb each other nor
+    the random streams of other code.
     """
 
+    # Set only inside random_draws_from; None draws from the global generator.
+    _generator = None
+    _device_generator = None
+
+    @contextlib.contextmanager
+    def random_draws_from(self, seed):
+        """Draw the block's random numbers from generators seeded with ``seed``.
+
+        One CPU generator serves the initial weights, the validation split
+        and shuffling, in that order; dropout masks come from a generator on
+        the net's device (the same one on the CPU). The generators are
+        dropped afterwards, so the net pickles without them.
+        """
+        self._generator = torch.Generator().manual_seed(seed)
+        device = torch.device(self.device)
+        self._device_generator = (
+            self._generator
+            if device.type == "cpu"
+            else torch.Generator(device=device).manual_seed(seed)
+        )
+        self._set_dropout_generator(self._device_generator)
+        try:
+            yield self
+        finally:
+            self._set_dropout_generator(None)
+            del self._generator, self._device_generator
+
+    def _set_dropout_generator(self, generator):
+        module = getattr(self, "module_", None)
+        if isinstance(module, nn.Module):
+            for layer in module.modules():
+                if isinstance(layer, SeededDropout):
+                    layer.generator = generator
+
+    def initialize_module(self):
+        """Build the module without drawing from torch's global generator.
+
+        ``torch.nn.LSTM`` initialises its weights in its constructor from the
+        global generator; built on the meta device it draws nothing, and its
+        weights are then drawn from the fit's generator on the CPU (so a
+        seed gives the same initial weights on every device).
+        """
+        with torch.device("meta"):
+            super().initialize_module()
+        self.module_.to_empty(device="cpu")
+        self.module_.reset_parameters(generator=self._generator)
+        self._set_dropout_generator(self._device_generator)
+        return self
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        dataset = self.get_dataset(X, y)
+        if not self.train_split:
+            return dataset, None
+        return self.train_split(dataset, generator=self._generator)
+
+    def get_iterator(self, dataset, training=False):
+        batches = super().get_iterator(dataset, training=training)
+        if training:
+            batches.generator = self._generator
+        return batches
+
+    def infer(self, x, **fit_params):
+        # Training batches carry the sample weights next to the sequences.
+        if isinstance(x, Mapping):
+            x = x["X"]
+        return super().infer(x, **fit_params)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """The batch's loss: the sample-weighted mean of the rows' losses.
+
+        The criterion is built with ``reduction="none"``; each row's loss is
+        the mean over its outputs. Without weights (``X`` a tensor) every
+        row weighs 1.
+        """
+        losses = super().get_loss(y_pred, y_true, X=X, training=training)
+        if not isinstance(X, Mapping):
+            # Rows have equally many outputs: the mean of the row means.
+            return losses.mean()
+        row_losses = losses.reshape(len(losses), -1).mean(dim=1)
+        weight = to_tensor(X["sample_weight"], device=self.device)
+        return (row_losses * weight).sum() / weight.sum()
+
+    def _record_batch_weight(self, batch, prefix):
+        """Record a weighted batch's total sample weight, by which epochs average."""
+        Xi = batch[0]
+        if isinstance(Xi, Mapping):
+            weight = float(Xi["sample_weight"].sum())
+            self.history.record_batch(f"{prefix}_weight", weight)
+
+    def validation_step(self, batch, **fit_params):
+        self._record_batch_weight(batch, "valid")
+        return super().validation_step(batch, **fit_params)
+
     def train_step_single(self, batch, **fit_params):
+        self._record_batch_weight(batch, "train")
         step = super().train_step_single(batch, **fit_params)
         # A Python float check: torch.isfinite on a 0-d tensor costs ~10x
         # more per batch.
@@ -135,18 +259,57 @@ class SequenceNet(NeuralNetRegressor):
 
     @property
     def _default_callbacks(self):
+        replacements = {
+            "print_log": EpochLog(),
+            "train_loss": WeightedPassthroughScoring(name="train_loss", on_train=True),
+            "valid_loss": WeightedPassthroughScoring(name="valid_loss"),
+        }
         return [
-            (name, EpochLog() if name == "print_log" else callback)
+            (name, replacements.get(name, callback))
             for name, callback in super()._default_callbacks
         ]
 
     def evaluation_step(self, batch, training=False):
         Xi, yi = unpack_data(batch)
+        if isinstance(Xi, Mapping):
+            Xi = Xi["X"]
         n_rows = len(Xi)
         padding = INFERENCE_BATCH_SIZE - n_rows
         if padding > 0:
             Xi = torch.cat([Xi, Xi.new_zeros((padding, *Xi.shape[1:]))])
         return super().evaluation_step((Xi, yi), training=training)[:n_rows]
+
+
+class WeightedPassthroughScoring(PassthroughScoring):
+    """An epoch's loss: its batches' losses averaged by their sample weight.
+
+    skorch averages by the number of rows per batch; weighting by each
+    batch's total sample weight makes the epoch's loss the weighted mean
+    over all its rows, as each batch's loss is over its own rows. Without
+    sample weights (none recorded), the rows count, as in skorch.
+    """
+
+    def get_avg_score(self, history):
+        prefix = "train" if self.on_train else "valid"
+        batches = history[-1, "batches"]
+        weighted = any(f"{prefix}_weight" in batch for batch in batches)
+        key = f"{prefix}_weight" if weighted else f"{prefix}_batch_size"
+        weights, scores = zip(*history[-1, "batches", :, [key, self.name]], strict=True)
+        return float(np.average(scores, weights=weights))
+
+
+def weighted_r2(net, dataset, y):
+    """R^2 of ``net`` on a validation ``Dataset``, weighted by its sample weights.
+
+    A skorch ``EpochScoring`` scoring function; ``y`` are the targets of
+    ``dataset``, in order.
+    """
+    weight = dataset.X["sample_weight"] if isinstance(dataset.X, Mapping) else None
+    return r2_score(
+        y,
+        net.predict(dataset),
+        sample_weight=None if weight is None else weight.numpy(),
+    )
 
 
 class PicklableLRScheduler(LRScheduler):
@@ -172,19 +335,21 @@ def n_validation_samples(n_samples, validation_fraction):
 class ValidationSplit:
     """Hold out a random ``validation_fraction`` of the rows for validation.
 
-    A skorch ``train_split``; the permutation comes from torch's global
-    generator, which the caller seeds.
+    A skorch ``train_split``; ``SequenceNet`` passes the fit's generator.
     """
 
     def __init__(self, validation_fraction):
         self.validation_fraction = validation_fraction
 
-    def __call__(self, dataset, y=None, **fit_params):
-        X, y = dataset.X, dataset.y
-        n_valid = n_validation_samples(len(X), self.validation_fraction)
-        order = torch.randperm(len(X))
+    def __call__(self, dataset, y=None, *, generator=None, **fit_params):
+        n_samples = len(dataset)
+        n_valid = n_validation_samples(n_samples, self.validation_fraction)
+        order = torch.randperm(n_samples, generator=generator)
         valid, train = order[:n_valid], order[n_valid:]
-        return Dataset(X[train], y[train]), Dataset(X[valid], y[valid])
+        return (
+            Dataset(take_rows(dataset.X, train), dataset.y[train]),
+            Dataset(take_rows(dataset.X, valid), dataset.y[valid]),
+        )
 
 
 def resolve_device(device):
@@ -199,19 +364,96 @@ def resolve_device(device):
     return device
 
 
-@contextlib.contextmanager
-def seeded(seed, device):
-    """Seed torch for the duration of the block, then restore the caller's state.
+# The share of a one-cycle schedule's steps that warm the learning rate up.
+ONECYCLE_WARMUP = 0.3
 
-    Only the generators of ``device`` are touched: a CPU fit leaves the CUDA
-    generators alone.
+
+class FitSchedule(PicklableLRScheduler):
+    """A learning rate schedule over all the optimizer steps of one fit.
+
+    Stepped after every batch. The number of steps is only known when
+    training starts, from the number of training rows (those left after
+    the validation split), the batch size and the net's ``max_epochs``; so
+    the net can be built, and described, before there is data.
+
+    Parameters
+    ----------
+    name : {"onecycle", "cosine"}
+        A key of ``SCHEDULES`` other than "constant".
+    peak_lr : float
+        The highest learning rate: one-cycle's peak, cosine's start.
     """
-    cuda_devices = [torch.cuda.current_device()] if device == "cuda" else []
-    with torch.random.fork_rng(devices=cuda_devices):
-        torch.default_generator.manual_seed(seed)
-        if cuda_devices:
-            torch.cuda.manual_seed(seed)
-        yield
+
+    def __init__(self, name, peak_lr):
+        super().__init__(SCHEDULES[name], step_every="batch", event_name=None)
+        self.name = name
+        self.peak_lr = peak_lr
+
+    @property
+    def kwargs(self):
+        # The torch scheduler's arguments; skorch passes these on.
+        # last_epoch=-1: each fit's schedule starts at its beginning, also
+        # after a warm start.
+        if self.name == "onecycle":
+            return {
+                "max_lr": self.peak_lr,
+                "total_steps": self.total_steps_,
+                "pct_start": ONECYCLE_WARMUP,
+                "last_epoch": -1,
+            }
+        return {"T_max": self.total_steps_, "last_epoch": -1}
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        n_rows = get_len(X)
+        if net.train_split:
+            n_rows -= n_validation_samples(n_rows, net.train_split.validation_fraction)
+        self.total_steps_ = net.max_epochs * math.ceil(n_rows / net.batch_size)
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+
+
+class ScheduledEarlyStopping(EarlyStopping):
+    """skorch's ``EarlyStopping``, counting no miss while the learning rate rises.
+
+    During a one-cycle warm-up the learning rate grows and the loss can
+    stall or rise although training is far from done; an epoch of the first
+    ``warmup_epochs`` of a fit that does not improve the monitored loss is
+    therefore not a miss. An improvement still counts (and, with
+    ``load_best``, its weights are kept).
+
+    Parameters
+    ----------
+    warmup_epochs : int, default=0
+        Epochs at the start of each fit whose non-improvements are ignored.
+    **kwargs
+        Parameters of ``skorch.callbacks.EarlyStopping``.
+    """
+
+    def __init__(self, *, warmup_epochs=0, **kwargs):
+        super().__init__(**kwargs)
+        self.warmup_epochs = warmup_epochs
+
+    def on_train_begin(self, net, **kwargs):
+        super().on_train_begin(net, **kwargs)
+        self.epochs_run_ = 0
+        self.stopped_ = False
+
+    def on_epoch_end(self, net, **kwargs):
+        self.epochs_run_ += 1
+        warming_up = self.epochs_run_ <= self.warmup_epochs
+        if warming_up and not self._is_score_improved(net.history[-1, self.monitor]):
+            return
+        try:
+            super().on_epoch_end(net, **kwargs)
+        except KeyboardInterrupt:
+            self.stopped_ = True
+            raise
+
+
+def warmup_epochs(learning_rate, max_epochs):
+    """Epochs of a fit (the last one partly) in which the learning rate rises."""
+    if learning_rate == "onecycle":
+        return math.ceil(ONECYCLE_WARMUP * max_epochs)
+    return 0
 
 
 def build_net(
@@ -229,7 +471,6 @@ def build_net(
     learning_rate,
     batch_size,
     max_epochs,
-    n_samples,
     early_stopping,
     validation_fraction,
     n_iter_no_change,
@@ -241,57 +482,49 @@ def build_net(
 ):
     """Build the (uninitialised) skorch net for one fit.
 
-    Parameters mirror those of ``StackedLSTMRegressor``; ``n_samples`` is the
-    number of rows passed to ``fit`` and ``learning_rate`` names a key of
-    ``SCHEDULES``.
+    Parameters mirror those of ``StackedLSTMRegressor``: the data's shape
+    and the architecture, then the training schedule, which needs no data:
+    a learning rate schedule is sized when training starts (``FitSchedule``).
+    ``learning_rate`` names a key of ``SCHEDULES``.
+
+    Stopping follows the schedule: with ``early_stopping`` the validation
+    loss is monitored, its misses counted only after a one-cycle warm-up,
+    and the best weights restored; without it, the training loss plateau
+    stops training only at a constant learning rate. An annealed schedule
+    (one-cycle, cosine) ends by design at ``max_epochs``, where its learning
+    rate reaches zero: stopping on a training plateau before then would stop
+    at a high learning rate, the noisiest point of the run.
     """
-    sink = print if verbose else _silent
     net_callbacks = []
-    n_train = n_samples
     if early_stopping:
-        n_train -= n_validation_samples(n_samples, validation_fraction)
         net_callbacks.append(
             (
                 "valid_r2",
-                EpochScoring("r2", lower_is_better=False, name="valid_r2"),
+                EpochScoring(weighted_r2, lower_is_better=False, name="valid_r2"),
             )
         )
-    net_callbacks.append(
-        (
-            "early_stopping",
-            EarlyStopping(
-                monitor="valid_loss" if early_stopping else "train_loss",
-                patience=n_iter_no_change,
-                threshold=tol,
-                threshold_mode="abs",
-                load_best=early_stopping,
-                sink=sink,
-            ),
+    if early_stopping or learning_rate == "constant":
+        net_callbacks.append(
+            (
+                "early_stopping",
+                ScheduledEarlyStopping(
+                    monitor="valid_loss" if early_stopping else "train_loss",
+                    patience=n_iter_no_change,
+                    threshold=tol,
+                    threshold_mode="abs",
+                    load_best=early_stopping,
+                    warmup_epochs=warmup_epochs(learning_rate, max_epochs),
+                    sink=print if verbose else _silent,
+                ),
+            )
         )
-    )
     if gradient_clip is not None:
         net_callbacks.append(
             ("gradient_clip", GradientNormClipping(gradient_clip_value=gradient_clip))
         )
-    schedule = SCHEDULES[learning_rate]
-    if schedule is not None:
-        total_steps = max_epochs * math.ceil(n_train / batch_size)
-        schedule_kwargs = (
-            {"max_lr": learning_rate_init, "total_steps": total_steps}
-            if schedule is torch.optim.lr_scheduler.OneCycleLR
-            else {"T_max": total_steps}
-        )
+    if learning_rate != "constant":
         net_callbacks.append(
-            (
-                "lr_scheduler",
-                PicklableLRScheduler(
-                    schedule,
-                    step_every="batch",
-                    event_name=None,
-                    last_epoch=-1,
-                    **schedule_kwargs,
-                ),
-            )
+            ("lr_scheduler", FitSchedule(learning_rate, peak_lr=learning_rate_init))
         )
     # The user's callbacks are copied so that training never mutates them.
     net_callbacks.extend(copy.deepcopy(list(callbacks or ())))
@@ -306,6 +539,7 @@ def build_net(
         module__linear_skip=linear_skip,
         module__n_timesteps=n_timesteps,
         criterion=LOSSES[loss],
+        criterion__reduction="none",
         optimizer=OPTIMIZERS[optimizer],
         lr=learning_rate_init,
         batch_size=batch_size,

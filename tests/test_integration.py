@@ -5,28 +5,26 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from skorch.callbacks import Callback
 
 from sklearn_slstm import DampedSineGenerator, StackedLSTMRegressor
 
-SMALL = {"hidden_layer_sizes": (8,), "max_iter": 2, "random_state": 0}
 
-
-def test_pipeline_of_generator_and_regressor(sine_params_data):
+def test_pipeline_of_generator_and_regressor(sine_params_data, tiny_params):
     params, y = sine_params_data
     pipe = make_pipeline(
-        DampedSineGenerator(n_timesteps=20), StackedLSTMRegressor(**SMALL)
+        DampedSineGenerator(n_timesteps=20), StackedLSTMRegressor(**tiny_params)
     )
     pipe.fit(params, y)
     assert pipe.predict(params[:7]).shape == (7, 5)
     assert pipe[-1].n_features_in_ == 20
 
 
-def test_grid_search_window_length_and_depth(sine_params_data):
+def test_grid_search_window_length_and_depth(sine_params_data, tiny_params):
     params, y = sine_params_data
-    pipe = make_pipeline(DampedSineGenerator(), StackedLSTMRegressor(**SMALL))
+    pipe = make_pipeline(DampedSineGenerator(), StackedLSTMRegressor(**tiny_params))
     search = GridSearchCV(
         pipe,
         {
@@ -40,10 +38,12 @@ def test_grid_search_window_length_and_depth(sine_params_data):
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
-def test_grid_search_over_layer_count(sine_data, n_jobs):
+def test_grid_search_over_layer_count(sine_data, n_jobs, tiny_params):
     X, y = sine_data
     grid = {"hidden_layer_sizes": [(8,), (8, 8), (8, 8, 8)]}
-    search = GridSearchCV(StackedLSTMRegressor(**SMALL), grid, cv=3, n_jobs=n_jobs)
+    search = GridSearchCV(
+        StackedLSTMRegressor(**tiny_params), grid, cv=3, n_jobs=n_jobs
+    )
     search.fit(X, y)
     assert [p["hidden_layer_sizes"] for p in search.cv_results_["params"]] == [
         (8,),
@@ -56,18 +56,27 @@ def test_grid_search_over_layer_count(sine_data, n_jobs):
     )
 
 
-def test_cross_val_score_mean_absolute_error(sine_data):
+def test_cross_val_score_mean_absolute_error(sine_data, tiny_params):
     X, y = sine_data
-    scores = cross_val_score(
-        StackedLSTMRegressor(**SMALL), X, y, cv=5, scoring="neg_mean_absolute_error"
-    )
-    assert scores.shape == (5,)
-    assert (scores < 0).all()
+    reg = StackedLSTMRegressor(**tiny_params)
+    scores = cross_val_score(reg, X, y, cv=5, scoring="neg_mean_absolute_error")
+    # Each score is minus the MAE of a model fitted on the other folds.
+    expected = [
+        -np.abs(clone(reg).fit(X[train], y[train]).predict(X[test]) - y[test]).mean()
+        for train, test in KFold(5).split(X)
+    ]
+    np.testing.assert_allclose(scores, expected, rtol=1e-12)
+    # And the models learned: better than predicting the training mean.
+    baseline = [
+        -np.abs(y[train].mean(axis=0) - y[test]).mean()
+        for train, test in KFold(5).split(X)
+    ]
+    assert (scores > baseline).all()
 
 
-def test_clone_of_fitted_estimator_is_unfitted_with_same_params(sine_data):
+def test_clone_of_fitted_estimator_is_unfitted_with_same_params(sine_data, tiny_params):
     X, y = sine_data
-    fitted = StackedLSTMRegressor(**SMALL).fit(X, y)
+    fitted = StackedLSTMRegressor(**tiny_params).fit(X, y)
     copy = clone(fitted)
     assert copy.get_params() == fitted.get_params()
     assert not hasattr(copy, "net_")
@@ -81,22 +90,25 @@ class _RecordThreads(Callback):
         net.history.record("torch_threads", torch.get_num_threads())
 
 
-def _threads_used_in_fit(X, y):
-    reg = StackedLSTMRegressor(**SMALL, callbacks=[_RecordThreads()]).fit(X, y)
+def _threads_used_in_fit(X, y, params):
+    reg = StackedLSTMRegressor(**params, callbacks=[_RecordThreads()]).fit(X, y)
     return reg.net_.history[0, "torch_threads"]
 
 
-def test_joblib_workers_share_the_cores_without_oversubscription(sine_data):
+def test_joblib_workers_share_the_cores_without_oversubscription(
+    sine_data, tiny_params
+):
     X, y = sine_data
     n_jobs = 2
     threads = joblib.Parallel(n_jobs=n_jobs)(
-        joblib.delayed(_threads_used_in_fit)(X, y) for _ in range(n_jobs)
+        joblib.delayed(_threads_used_in_fit)(X, y, tiny_params) for _ in range(n_jobs)
     )
     assert threads == [max(1, joblib.cpu_count() // n_jobs)] * n_jobs
     # The documented setting that overrides the share.
     with joblib.parallel_config(backend="loky", inner_max_num_threads=2):
         threads = joblib.Parallel(n_jobs=n_jobs)(
-            joblib.delayed(_threads_used_in_fit)(X, y) for _ in range(n_jobs)
+            joblib.delayed(_threads_used_in_fit)(X, y, tiny_params)
+            for _ in range(n_jobs)
         )
     # torch never takes more threads than there are cores.
     assert threads == [min(2, joblib.cpu_count())] * n_jobs

@@ -298,6 +298,19 @@ def test_forecast_refuses_nan_inside_a_sequence(ragged):
         regressor.forecast(X_gap, horizon=2)
 
 
+def test_sample_weights_on_padded_rows_equal_repeated_rows(ragged):
+    # As in test_sample_weight.py: exact up to rounding with one batch per
+    # epoch; the padding changes nothing about how weights count.
+    _, X, y = ragged
+    weights = np.random.default_rng(0).integers(0, 3, len(X))
+    regressor = StackedLSTMRegressor(
+        hidden_layer_sizes=(6,), max_iter=10, batch_size=1000, random_state=0
+    )
+    weighted = regressor.fit(X, y, sample_weight=weights).predict(X)
+    repeated = regressor.fit(X.repeat(weights, axis=0), y.repeat(weights)).predict(X)
+    np.testing.assert_allclose(weighted, repeated, rtol=1e-4)
+
+
 def test_conformal_intervals_on_padded_rows(ragged):
     _, X, y = ragged
     intervals = ConformalIntervalRegressor(

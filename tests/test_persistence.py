@@ -646,6 +646,8 @@ def test_cuda_tag_forgery_is_what_torch_refuses_without_cuda(monkeypatch):
         pickle.loads(pickled)
 
 
+# Short constant-rate fits; their ConvergenceWarning is tested elsewhere.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("serializer", ["pickle", "joblib"])
 @pytest.mark.parametrize(
     "settings",
