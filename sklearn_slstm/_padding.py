@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from ._windows import as_real_array
+
 
 @validate_params(
     {
@@ -123,21 +125,8 @@ def pad_sequences(sequences, maxlen=None, *, padding="pre", truncating="pre"):
 def _as_sequence(item, position):
     """One sequence as a 1D or 2D array of finite real numbers."""
     name = f"sequence {position}"
-    try:
-        array = np.asarray(item)
-    except ValueError as exc:
-        raise ValueError(f"{name} is not a rectangular array: {exc}") from exc
-    if array.dtype.kind not in "iuf":
-        raise ValueError(
-            f"{name} holds values of dtype {array.dtype}; pad_sequences needs "
-            "real numbers (integers or floats)."
-        )
-    if array.ndim not in (1, 2):
-        raise ValueError(
-            f"{name} has shape {array.shape}: a sequence must be 1D (n_steps,) "
-            "or 2D (n_steps, n_channels)."
-        )
-    if len(array) == 0 or array.size == 0:
+    array = as_real_array(item, name, caller="pad_sequences", unit="steps")
+    if array.size == 0:
         raise ValueError(f"{name} is empty (shape {array.shape}).")
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         raise ValueError(

@@ -238,6 +238,21 @@ def _panel_items(series):
 def _as_array(item, position):
     """One series as a 1D or 2D numeric array with finite values."""
     name = f"series {position}"
+    array = as_real_array(item, name, caller="make_windows", unit="points")
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise ValueError(
+            f"{name} contains NaN or infinite values; fill or drop them before "
+            "making windows (make_windows never fills gaps by itself)."
+        )
+    return array
+
+
+def as_real_array(item, name, *, caller, unit):
+    """``item`` as a 1D or 2D array of real numbers, or a ValueError naming it.
+
+    ``caller`` (the public function) and ``unit`` (what a row is: "points",
+    "steps") only word the messages.
+    """
     if isinstance(item, pd.DataFrame):
         non_numeric = [
             column
@@ -247,8 +262,7 @@ def _as_array(item, position):
         ]
         if non_numeric:
             raise ValueError(
-                f"{name} has non-numeric columns {non_numeric}; make_windows "
-                "needs numbers."
+                f"{name} has non-numeric columns {non_numeric}; {caller} needs numbers."
             )
     try:
         array = np.asarray(item)
@@ -258,18 +272,13 @@ def _as_array(item, position):
         ) from exc
     if array.dtype.kind not in "iuf":
         raise ValueError(
-            f"{name} holds values of dtype {array.dtype}; make_windows needs "
-            "real numbers (integers or floats)."
+            f"{name} holds values of dtype {array.dtype}; {caller} needs real "
+            "numbers (integers or floats)."
         )
     if array.ndim not in (1, 2):
         raise ValueError(
-            f"{name} has shape {array.shape}: a series must be 1D (n_points,) "
-            "or 2D (n_points, n_channels)."
-        )
-    if array.dtype.kind == "f" and not np.isfinite(array).all():
-        raise ValueError(
-            f"{name} contains NaN or infinite values; fill or drop them before "
-            "making windows (make_windows never fills gaps by itself)."
+            f"{name} has shape {array.shape}: it must be 1D (n_{unit},) or 2D "
+            f"(n_{unit}, n_channels)."
         )
     return array
 
