@@ -103,8 +103,9 @@ class StackedLSTM(nn.Module):
         Sequences padded with NaN (see ``forward_padded``) take the padded
         path; a batch without padding pays nothing for it.
         """
-        if torch.isnan(X[:, :, 0]).any():
-            return self.forward_padded(X)
+        observed = ~torch.isnan(X[:, :, 0])
+        if not observed.all():
+            return self.forward_padded(X, observed)
         sequence = X
         for depth, lstm in enumerate(self.lstms):
             if depth:
@@ -117,7 +118,7 @@ class StackedLSTM(nn.Module):
             y = y + self.skip(X.flatten(1))
         return y
 
-    def forward_padded(self, X):
+    def forward_padded(self, X, observed=None):
         """``forward`` for sequences padded with NaN, which no layer reads.
 
         Each row's observed steps are contiguous and its padded steps NaN in
@@ -131,10 +132,12 @@ class StackedLSTM(nn.Module):
         observed steps at the end of the window, the padding as zeros. The
         result is what the unpadded sequence alone would give, however
         much padding surrounds it; every operation is a tensor operation,
-        so the ONNX export traces this path.
+        so the ONNX export traces this path. ``observed``, the mask of
+        steps that are not padding, is computed if not given.
         """
         n_timesteps = X.shape[1]
-        observed = ~torch.isnan(X[:, :, 0])
+        if observed is None:
+            observed = ~torch.isnan(X[:, :, 0])
         lengths = observed.sum(dim=1, keepdim=True)
         first = observed.int().argmax(dim=1, keepdim=True)
         steps = torch.arange(n_timesteps, device=X.device)

@@ -466,9 +466,9 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
             copy=self.scaling is not None,
         )
         X, y, sample_weight = _drop_zero_weights(X, y, sample_weight)
-        sequences = self._as_sequences(X, reset=reset)
+        sequences, padded = self._as_sequences(X, reset=reset)
         targets = self._as_targets(y, reset=reset)
-        targets = self._scale(sequences, targets, fit=reset)
+        targets = self._scale(sequences, targets, fit=reset, padded=padded)
         if (
             self.early_stopping
             and len(X) - n_validation_samples(len(X), self.validation_fraction) < 1
@@ -583,8 +583,8 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
             ensure_all_finite="allow-nan",
             copy=self.scaling is not None,
         )
-        sequences = self._as_sequences(X, reset=False)
-        location, scale = self._scale_sequences(sequences)
+        sequences, padded = self._as_sequences(X, reset=False)
+        location, scale = self._scale_sequences(sequences, padded=padded)
         y_pred = self.net_.predict(sequences).astype(np.float64)
         y_pred = y_pred * scale + location
         return y_pred.ravel() if self._y_was_1d else y_pred
@@ -1023,7 +1023,10 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
             )
 
     def _as_sequences(self, X, *, reset):
-        """Check the sequence shape of validated ``X``; view it as a tensor."""
+        """Check the sequence shape and padding of validated ``X``.
+
+        Returns ``X`` viewed as a 3D tensor, and whether any step is padding.
+        """
         if X.ndim not in (2, 3):
             raise ValueError(
                 "X must be 2D (n_samples, n_timesteps) or 3D (n_samples, "
@@ -1044,8 +1047,7 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
                 f"X has {n_channels} channel(s), but {type(self).__name__} was "
                 f"fitted with {self._n_channels} channel(s)."
             )
-        check_padding(X)
-        return _as_tensor(X)
+        return _as_tensor(X), check_padding(X)
 
     def _as_targets(self, y, *, reset):
         """Check the number of outputs of validated ``y``; make a 2D tensor."""
@@ -1061,8 +1063,10 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
             )
         return _as_tensor(targets)
 
-    def _scale(self, sequences, targets, *, fit):
+    def _scale(self, sequences, targets, *, fit, padded):
         """Scale validated training data: ``sequences`` in place, ``targets`` anew.
+
+        ``padded`` says whether ``sequences`` hold padding (NaN).
 
         With ``fit=False`` (warm start, partial_fit) the global statistics of
         the first fit are kept: the weights were trained on that scale.
@@ -1074,21 +1078,20 @@ class StackedLSTMRegressor(RegressorMixin, BaseEstimator):
             _warn_if_far_from_unit_scale(targets)
             return targets
         if self.scaling == "global" and not hasattr(self, "x_mean_"):
-            x_mean, x_scale = global_statistics(sequences)
-            y_mean, y_scale = global_statistics(targets)
+            x_mean, x_scale = global_statistics(sequences, padded=padded)
+            y_mean, y_scale = global_statistics(targets, padded=False)
             self.x_mean_, self.x_scale_ = x_mean.numpy(), x_scale.numpy()
             self.y_mean_, self.y_scale_ = y_mean.numpy(), y_scale.numpy()
-        location, scale = self._scale_sequences(sequences)
+        location, scale = self._scale_sequences(sequences, padded=padded)
         return ((targets - torch.as_tensor(location)) / torch.as_tensor(scale)).float()
 
-    def _scale_sequences(self, sequences):
+    def _scale_sequences(self, sequences, *, padded):
         """Scale ``sequences`` in place; return the location and scale of ``y``.
 
         Both are float64 arrays that broadcast against ``y`` of shape
         (n_samples, n_outputs): ``y = y_scaled * scale + location``.
         """
         if self.scaling == "window":
-            padded = bool(torch.isnan(sequences[:, :, 0]).any())
             location, scale = scale_windows_(sequences, padded=padded)
             return location.numpy(), scale.numpy()
         if self.scaling == "global":
@@ -1244,21 +1247,19 @@ def _load_optimizer_state(optimizer, state):
 
 def _to_numpy(value):
     """``value`` with every tensor as a numpy array, recursively."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().to("cpu").numpy().copy()
-    if isinstance(value, dict):
-        return {key: _to_numpy(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_to_numpy(item) for item in value)
-    return value
+    return _state.map_leaves(
+        value,
+        lambda leaf: (
+            leaf.detach().to("cpu").numpy().copy()
+            if isinstance(leaf, torch.Tensor)
+            else leaf
+        ),
+    )
 
 
 def _to_tensors(value):
     """Undo ``_to_numpy``: every numpy array as a tensor."""
-    if isinstance(value, np.ndarray):
-        return torch.tensor(value)
-    if isinstance(value, dict):
-        return {key: _to_tensors(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_to_tensors(item) for item in value)
-    return value
+    return _state.map_leaves(
+        value,
+        lambda leaf: torch.tensor(leaf) if isinstance(leaf, np.ndarray) else leaf,
+    )

@@ -86,21 +86,22 @@ def observed_var_mean(values, dim):
     return deviation.square().sum(dim=dim, keepdim=True) / count, location
 
 
-def global_statistics(values):
+def global_statistics(values, *, padded):
     """Mean and scale of each column of the last axis, over all other axes.
-
-    NaN (padding) are left out.
 
     Parameters
     ----------
     values : float32 tensor of shape (..., n_columns)
+    padded : bool
+        Whether ``values`` may hold padding (NaN), which the statistics then
+        leave out.
 
     Returns
     -------
     location, scale : float64 tensors of shape (n_columns,)
     """
     rows = values.reshape(-1, values.shape[-1])
-    if torch.isnan(rows).any():
+    if padded:
         variance, location = observed_var_mean(rows.double(), dim=0)
         variance, location = variance[0], location[0]
     else:
