@@ -150,15 +150,20 @@ FITTED_ATTRIBUTES = {
 OPTIONAL_ATTRIBUTES = frozenset({"feature_names_in_", *GLOBAL_STATISTICS})
 
 
+def map_leaves(value, leaf):
+    """``value`` with ``leaf`` applied to everything inside dicts, lists, tuples."""
+    if isinstance(value, dict):
+        return {key: map_leaves(item, leaf) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(map_leaves(item, leaf) for item in value)
+    return leaf(value)
+
+
 def plain(value):
     """``value`` with numpy scalars as Python ones, in lists, tuples and dicts."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(plain(item) for item in value)
-    return value
+    return map_leaves(
+        value, lambda leaf: leaf.item() if isinstance(leaf, np.generic) else leaf
+    )
 
 
 def export_fitted(attributes):
