@@ -5,9 +5,8 @@ from ._display import ForecastDisplay
 from ._generator import DampedSineGenerator, make_damped_sine
 from ._padding import pad_sequences
 from ._regressor import StackedLSTMRegressor
+from ._version import __version__ as __version__
 from ._windows import make_windows
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ConformalIntervalRegressor",

@@ -56,10 +56,10 @@ def recursive_forecast(estimator, X, horizon):
     sklearn.exceptions.NotFittedError
         If ``estimator`` is not fitted.
     ValueError
-        If ``horizon < 1``, if ``X`` or the fitted model has more than one
-        channel (a forecast of several series needs every series' future as
-        input), if ``X`` does not have ``n_features_in_`` timesteps, or if
-        its NaN are not padding (see :func:`pad_sequences`).
+        If ``horizon < 1``, if ``X`` has more than one channel (a forecast
+        of several series needs every series' future as input), if ``X``
+        does not have ``n_features_in_`` timesteps, or if its NaN are not
+        padding (see :func:`pad_sequences`).
 
     See Also
     --------
@@ -86,13 +86,6 @@ def recursive_forecast(estimator, X, horizon):
     grows until it fills the window.
     """
     check_is_fitted(estimator)
-    if getattr(estimator, "_n_channels", 1) != 1:
-        raise ValueError(
-            "recursive_forecast needs a model of one series, but "
-            f"{type(estimator).__name__} was fitted on sequences with "
-            f"{estimator._n_channels} channels: feeding its predictions back "
-            "would need the future of every channel."
-        )
     X = check_array(X, dtype=np.float64, allow_nd=True, ensure_all_finite="allow-nan")
     if X.ndim == 3:
         if X.shape[2] != 1:

@@ -1,4 +1,4 @@
-"""Export a fitted StackedLSTMRegressor to ONNX.
+"""Export a fitted estimator's module, with its scaling, to ONNX.
 
 The export uses torch's ``torch.export``-based ONNX exporter
 (``torch.onnx.export(..., dynamo=True)``, the default since PyTorch 2.9),
@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ._scaling import standardise, window_statistics
+from ._version import __version__
 
 _INSTALL_HINT = 'pip install "sklearn-slstm[onnx]"'
 
@@ -34,16 +34,14 @@ _EXPORTER_NOISE = (
 _EXAMPLE_BATCH_SIZE = 2
 
 
-def export_onnx(
-    module, path, *, n_timesteps, n_channels, n_outputs, flatten, scaling, statistics
-):
-    """Export the fitted module of a regressor, with its scaling, to ONNX.
+def export_onnx(module, path, *, scaling, n_timesteps, n_channels, n_outputs, flatten):
+    """Export the fitted module of an estimator, with its scaling, to ONNX.
 
     The ONNX model computes :meth:`StackedLSTMRegressor.predict` from
     float32 sequences, for any batch size, with ONNX's ``LSTM`` operator:
     it runs in ONNX Runtime and other ONNX engines without Python, torch or
     this library. :meth:`StackedLSTMRegressor.to_onnx` calls it with the
-    regressor's fitted state; nothing here knows the regressor.
+    regressor's fitted state; nothing here knows the estimator.
 
     Parameters
     ----------
@@ -54,16 +52,14 @@ def export_onnx(
         File to write, conventionally with the extension ``.onnx``; an
         existing file is overwritten. The weights are stored in the same
         file.
+    scaling : object
+        The estimator's fitted scaling (one of ``_scaling.SCALINGS``), whose
+        ``forward`` and ``unscale_forward`` become part of the graph.
     n_timesteps, n_channels, n_outputs : int
         The fitted shape: sequences of ``n_timesteps`` steps of
         ``n_channels`` channels, ``n_outputs`` predictions.
     flatten : bool
         Whether predictions are 1D (``y`` was 1D at fit).
-    scaling : {"window", "global"} or None
-        The regressor's ``scaling``.
-    statistics : list of array-like
-        With ``scaling="global"``, the fitted ``x_mean_``, ``x_scale_``,
-        ``y_mean_`` and ``y_scale_``; otherwise empty.
 
     Returns
     -------
@@ -102,13 +98,8 @@ def export_onnx(
     ``n_outputs`` and the library version.
     """
     _check_onnx_exporter()
-    from . import __version__
-
     model = _PredictModel(
-        copy.deepcopy(module).to("cpu"),
-        flatten=flatten,
-        scaling=scaling,
-        statistics=[torch.as_tensor(value) for value in statistics],
+        copy.deepcopy(module).to("cpu"), scaling=scaling, flatten=flatten
     ).eval()
     example = torch.zeros(_EXAMPLE_BATCH_SIZE, n_timesteps, n_channels)
     with torch.no_grad(), warnings.catch_warnings():
@@ -140,30 +131,21 @@ class _PredictModel(nn.Module):
     """The fitted module, with ``predict``'s scaling and output shape.
 
     The graph takes raw sequences and returns raw-scale predictions: the
-    scaling of ``StackedLSTMRegressor.predict`` is part of it, computed by the
-    same functions of ``_scaling``; predictions are mapped back in float64.
+    scaling of ``StackedLSTMRegressor.predict`` is part of it, computed by
+    the scaling object's own traceable ``forward`` and ``unscale_forward``.
     """
 
-    def __init__(self, module, *, flatten, scaling, statistics):
+    def __init__(self, module, *, scaling, flatten):
         super().__init__()
         self.module = module
-        self.flatten = flatten
         self.scaling = scaling
-        self.statistics = statistics
+        self.flatten = flatten
 
     def forward(self, X):
-        if self.scaling == "window":
-            location, scale = window_statistics(X, padded=True)
-            X = standardise(X, location, scale)
-            y_location, y_scale = location[:, :, 0], scale[:, :, 0]
-        elif self.scaling == "global":
-            x_mean, x_scale, y_location, y_scale = self.statistics
-            X = standardise(X, x_mean, x_scale)
+        X, reference = self.scaling.forward(X)
         # The padded path handles padded and unpadded rows alike, with no
         # branch on the data, which an exported graph cannot hold.
-        y_pred = self.module.forward_padded(X)
-        if self.scaling is not None:
-            y_pred = (y_pred * y_scale + y_location).float()
+        y_pred = self.scaling.unscale_forward(self.module.forward_padded(X), reference)
         return y_pred[:, 0] if self.flatten else y_pred
 
 

@@ -1,16 +1,17 @@
-"""One safetensors file per fitted StackedLSTMRegressor: bounded, checked loading.
+"""One safetensors file per fitted estimator: bounded, checked loading.
 
 Unlike pickle, loading runs no code from the file: it is a standard
 safetensors file whose tensors are the weights of the torch module and whose
 string metadata header holds JSON (the parameters, fitted attributes and
-training history of the regressor's state, see ``_state``), a format
+training history of the estimator's state, see ``_state``), a format
 version and a checksum. This module knows the file format only; the
-regressor's ``__setstate__`` checks what the state says.
+estimator's ``__setstate__`` checks what the state says.
 
 Layout of the metadata header (every value is a string)::
 
-    format          "sklearn_slstm.StackedLSTMRegressor"
-    format_version  "3"; files of versions "1" and "2" still load (below)
+    format          "sklearn_slstm.<class name>", e.g.
+                    "sklearn_slstm.StackedLSTMRegressor"
+    format_version  "3"
     library_version version of sklearn_slstm that wrote the file
     params          JSON of get_params(deep=False), without ``callbacks``
     fitted          JSON of the fitted attributes
@@ -24,12 +25,8 @@ detects corruption (a truncated, damaged or partly overwritten file), not
 deliberate tampering: anyone who edits the file can recompute it. Only a
 secret key makes an edit detectable.
 
-Format versions 1 and 2 (sklearn_slstm 0.1.0 before keys) held the same
-entries with a "sha256" entry that covered the format version, the JSON
-entries and the tensors but not the other header fields. They still load,
-with the same checks on their contents, but never with a key: they cannot
-be authenticated. Version 1 predates the scaling and linear_skip
-parameters; its models load with scaling=None and linear_skip=False.
+Format versions 1 and 2 were development versions that were never
+released; they do not load.
 """
 
 import contextlib
@@ -45,9 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-FORMAT_NAME = "sklearn_slstm.StackedLSTMRegressor"
-FORMAT_VERSION = 3
-_READABLE_VERSIONS = ("1", "2", "3")
+FORMAT_VERSION = "3"
 
 # The largest file load reads, checked before reading it.
 MAX_FILE_SIZE = 2**30
@@ -72,8 +67,13 @@ _RANDOM_STATE_TAG = "__numpy_random_state__"
 _INSTALL_HINT = 'pip install "sklearn-slstm[safetensors]"'
 
 
-def save_state(state, path, *, key=None):
-    """Write the state of a fitted regressor (see ``_state``) to one file.
+def format_name(estimator_class):
+    """The ``format`` entry of the files of ``estimator_class``."""
+    return f"sklearn_slstm.{estimator_class.__name__}"
+
+
+def save_state(state, path, *, key=None, estimator_class):
+    """Write the state of a fitted estimator (see ``_state``) to one file.
 
     The parameters, fitted attributes and history are stored as JSON, the
     weights as tensors; the optimizer state and other attributes are not
@@ -89,8 +89,8 @@ def save_state(state, path, *, key=None):
     }
     checksum = f"{_HMAC if key is not None else _SHA256}:{_ZEROS}"
     metadata = {
-        "format": FORMAT_NAME,
-        "format_version": str(FORMAT_VERSION),
+        "format": format_name(estimator_class),
+        "format_version": FORMAT_VERSION,
         "library_version": state["sklearn_slstm_version"],
         **entries,
         "checksum": checksum,
@@ -106,14 +106,15 @@ def save_state(state, path, *, key=None):
     _write_atomically(path, data)
 
 
-def load_state(path, *, key=None):
+def load_state(path, *, key=None, estimator_class):
     """Read the state written by :func:`save_state`, checking the file.
 
     Returns the state as ``_state`` describes it, without ``optimizer`` and
     ``other``. The contents are bounded and typed here as far as the format
     goes (file type and size, safetensors layout, checksum or key, JSON
-    depth, size and integers); the regressor's ``__setstate__`` checks the
-    rest. Every malformed file raises a ``ValueError``.
+    depth, size and integers); the estimator's ``__setstate__`` checks the
+    rest. Every malformed file raises a ``ValueError``, and so does a file
+    of another estimator class than ``estimator_class``.
     """
     safetensors_numpy = _import_safetensors()
     key = _check_key(key)
@@ -127,19 +128,12 @@ def load_state(path, *, key=None):
             f"{path} is not a valid safetensors file (it may be empty, "
             f"truncated or corrupted): {exc}"
         ) from exc
-    metadata = _read_metadata(data, path)
-    version = _check_header(metadata, path)
-    if version == str(FORMAT_VERSION):
-        _verify_checksum(data, metadata["checksum"], key, path)
-    else:
-        _verify_legacy_checksum(metadata, tensors, key, path)
+    metadata = _read_metadata(data, path, estimator_class)
+    _check_header(metadata, path, estimator_class)
+    _verify_checksum(data, metadata["checksum"], key, path)
     params = _parse_json(metadata["params"], "params", path)
     if not isinstance(params, dict):
         raise ValueError(f"{path}: the 'params' entry is not a JSON object.")
-    if version == "1":
-        # Format 1 predates these parameters; its models had neither.
-        params.setdefault("scaling", None)
-        params.setdefault("linear_skip", False)
     if params.get("callbacks") is not None:
         raise ValueError(f"{path} stores callbacks, which cannot be loaded safely.")
     params.setdefault("callbacks", None)
@@ -214,36 +208,6 @@ def _verify_checksum(data, checksum, key, path):
                 f"{path} does not match its key: the key is wrong, or the file "
                 "was modified after it was saved."
             )
-        raise ValueError(
-            f"{path} does not match the checksum stored in it: the file was "
-            "corrupted after it was saved."
-        )
-
-
-def _verify_legacy_checksum(metadata, tensors, key, path):
-    """The checksum of format versions 1 and 2, which had no key."""
-    if key is not None:
-        raise ValueError(
-            f"{path} has format version {metadata['format_version']}, which "
-            "predates keys: it cannot be authenticated. Load it without key= "
-            "and save it again with the key."
-        )
-    stored = metadata.get("sha256")
-    if stored is None:
-        raise ValueError(f"{path}: the header lacks the entries ['sha256'].")
-    digest = hashlib.sha256()
-    for name in ("format_version", *_JSON_ENTRIES):
-        text = metadata[name]
-        digest.update(len(text).to_bytes(8, "little"))
-        digest.update(text.encode())
-    for name in sorted(tensors):
-        array = np.ascontiguousarray(tensors[name])
-        dtype = {np.dtype(np.float32): "torch.float32"}.get(array.dtype, array.dtype)
-        layout = json.dumps([name, str(dtype), list(array.shape)])
-        digest.update(len(layout).to_bytes(8, "little"))
-        digest.update(layout.encode())
-        digest.update(array.tobytes())
-    if not hmac.compare_digest(digest.hexdigest(), str(stored)):
         raise ValueError(
             f"{path} does not match the checksum stored in it: the file was "
             "corrupted after it was saved."
@@ -329,7 +293,7 @@ def _import_safetensors():
         import safetensors.numpy
     except ImportError as exc:
         raise ImportError(
-            "Saving and loading a StackedLSTMRegressor needs the optional "
+            "Saving and loading an estimator of sklearn_slstm needs the optional "
             f"dependency safetensors: {_INSTALL_HINT}"
         ) from exc
     return safetensors.numpy
@@ -471,7 +435,7 @@ def _parse_json(text, entry, path):
         ) from exc
 
 
-def _read_metadata(data, path):
+def _read_metadata(data, path, estimator_class):
     """The ``__metadata__`` of a safetensors header that the parser accepted."""
     header_size = int.from_bytes(data[:8], "little")
     header = _parse_json(data[8 : 8 + header_size].decode("utf-8"), "header", path)
@@ -479,33 +443,29 @@ def _read_metadata(data, path):
     if not isinstance(metadata, dict) or "format" not in metadata:
         raise ValueError(
             f"{path} is a safetensors file but was not written by "
-            "StackedLSTMRegressor.save: its header has no 'format' entry."
+            f"{estimator_class.__name__}.save: its header has no 'format' entry."
         )
     return metadata
 
 
-def _check_header(metadata, path):
-    """Check the format name, version and entries; return the version."""
-    if metadata["format"] != FORMAT_NAME:
+def _check_header(metadata, path, estimator_class):
+    """Check the format name, version and entries."""
+    expected = format_name(estimator_class)
+    if metadata["format"] != expected:
         raise ValueError(
-            f"{path} holds format {metadata['format']!r:.80}, not {FORMAT_NAME!r}: "
-            "it was not written by StackedLSTMRegressor.save."
+            f"{path} holds format {metadata['format']!r:.80}, not {expected!r}: "
+            f"it was not written by {estimator_class.__name__}.save."
         )
     version = metadata.get("format_version")
-    if version not in _READABLE_VERSIONS:
+    if version != FORMAT_VERSION:
         writer = metadata.get("library_version", "an unknown version")
         raise ValueError(
             f"{path} has format version {version!r:.20} (written by sklearn_slstm "
             f"{writer!s:.20}), but this version of sklearn_slstm reads format "
-            f"versions {', '.join(_READABLE_VERSIONS)} only; load it with the "
-            "version that wrote it, or a newer one."
+            f"version {FORMAT_VERSION} only; load it with the version that wrote "
+            "it, or a newer one."
         )
-    required = (
-        (*_JSON_ENTRIES, "library_version", "checksum")
-        if version == str(FORMAT_VERSION)
-        else (*_JSON_ENTRIES, "sha256")
-    )
+    required = (*_JSON_ENTRIES, "library_version", "checksum")
     missing = [name for name in required if name not in metadata]
     if missing:
         raise ValueError(f"{path}: the header lacks the entries {missing}.")
-    return version

@@ -1,33 +1,40 @@
-"""Scaling of sequences and targets inside the regressor.
+"""Scaling of sequences and targets: one class per ``scaling`` option.
 
-Two kinds, named by the regressor's ``scaling`` parameter:
+Each option is a small object that owns its statistics, as a fitted
+transformer does, chosen in one place (``SCALINGS``) from the estimators'
+``scaling`` parameter:
 
-- "window": each sequence is standardised by its own statistics, per
-  channel: its mean over the time steps and its standard deviation. The
-  targets of a sequence are scaled with the statistics of its first channel
-  and predictions are mapped back with them, so the network sees every
-  window at the same level and scale, and a series that leaves the training
-  range (a trend) is no harder than one that stays in it. This is the
-  instance normalisation of RevIN (Kim et al., ICLR 2022) without its
-  learned affine part.
-- "global": one mean and standard deviation per channel of ``X`` (over all
-  sequences and time steps) and per output of ``y``, fitted on the training
-  data, as a ``StandardScaler`` would.
+- ``WindowScaling`` ("window"): each sequence is standardised by its own
+  statistics, per channel: its mean over the time steps and its standard
+  deviation. The targets of a sequence are scaled with the statistics of
+  its first channel and predictions are mapped back with them, so the
+  network sees every window at the same level and scale, and a series that
+  leaves the training range (a trend) is no harder than one that stays in
+  it. This is the instance normalisation of RevIN (Kim et al., ICLR 2022)
+  without its learned affine part.
+- ``GlobalScaling`` ("global"): one mean and standard deviation per channel
+  of ``X`` (over all sequences and time steps) and per output of ``y``,
+  fitted on the training data, as a ``StandardScaler`` would.
+- ``NoScaling`` (None): the raw values.
+
+The treatment of ``X`` (``fit_sequences``, ``scale_sequences_``) and of
+``y`` (``fit_targets``, ``scale_targets``, ``unscale_targets``) are separate
+methods, so that an estimator without continuous targets uses the ``X``
+half alone. ``scale_sequences_`` returns what the targets of those
+sequences need (a *reference*: per-row statistics, or None), which the
+``y`` half takes. ``forward`` and ``unscale_forward`` compute the same
+scaling with tensor operations only, which the ONNX export traces.
 
 The statistics come from ``torch.var_mean``, which accumulates float32
 input in float64 on the CPU and allocates nothing of the data's size; they
 are applied in float32, the precision the network runs in. Sequences
 padded with NaN (see ``_padding``) have statistics over their observed
-steps only, computed in float64 from a float64 copy. Everything here works
-on torch tensors, so that the ONNX export traces the very same functions.
+steps only, computed in float64 from a float64 copy.
 """
 
+import warnings
+
 import torch
-
-SCALINGS = ("window", "global")
-
-# The fitted attributes of scaling="global": the statistics of X, then y.
-GLOBAL_STATISTICS = ("x_mean_", "x_scale_", "y_mean_", "y_scale_")
 
 # A spread below this fraction of the level is float32 round-off, not data.
 _CONSTANT = 1e-6
@@ -117,12 +124,6 @@ def standardise(sequences, location, scale):
     return (sequences - location.float()) / scale.float()
 
 
-def scale_globally_(sequences, location, scale):
-    """Standardise ``sequences`` in place with per-channel statistics."""
-    location = torch.as_tensor(location).float()
-    sequences.sub_(location).div_(torch.as_tensor(scale).float())
-
-
 def scale_windows_(sequences, *, padded):
     """Standardise each sequence in place; padding (NaN) stays NaN.
 
@@ -134,3 +135,185 @@ def scale_windows_(sequences, *, padded):
     )
     sequences.sub_(location.float()).div_(scale.float())
     return location[:, :, 0], scale[:, :, 0]
+
+
+class NoScaling:
+    """``scaling=None``: sequences and targets as they are.
+
+    Also the interface of every scaling. Training targets far from unit
+    scale warn, naming the fix: the network trains slowly or not at all on
+    such values.
+    """
+
+    # The fitted attributes of the estimator that this scaling holds.
+    STATISTICS = ()
+
+    def fit_sequences(self, sequences, *, padded):
+        """Fit the statistics of ``X``'s float32 tensor of sequences."""
+        return self
+
+    def fit_targets(self, targets):
+        """Fit the statistics of ``y``'s 2D float32 tensor."""
+        return self
+
+    def scale_sequences_(self, sequences, *, padded):
+        """Scale ``sequences`` in place; return the reference of their targets."""
+        return None
+
+    def scale_targets(self, targets, reference):
+        """The float32 tensor of scaled training ``targets``.
+
+        Unscaled targets far from unit scale warn, naming the fix.
+        """
+        rms = float(targets.double().square().mean().sqrt())
+        if rms > 0 and not 1e-2 <= rms <= 1e2:
+            warnings.warn(
+                f"scaling=None, but the targets have a root mean square of "
+                f"{rms:.3g}, far from 1: the network trains slowly or not at all "
+                "on such values. Use scaling='window' (forecasting) or "
+                "scaling='global'.",
+                UserWarning,
+                stacklevel=WARNING_STACKLEVEL,
+            )
+        return targets
+
+    def unscale_targets(self, y_pred, reference):
+        """Map float64 predictions back to the scale of ``y``."""
+        return y_pred
+
+    def forward(self, X):
+        """``scale_sequences_`` as a traceable function: scaled X, reference."""
+        return X, None
+
+    def unscale_forward(self, y_pred, reference):
+        """``unscale_targets`` as a traceable function, float32 out."""
+        return y_pred
+
+    def attributes(self):
+        """The fitted attributes of the estimator that this scaling holds."""
+        return {}
+
+    @classmethod
+    def from_attributes(cls, attributes, *, n_channels, n_outputs):
+        """The scaling of a fitted estimator, from its fitted ``attributes``."""
+        return cls()
+
+
+# scale_targets, the estimator's _scale_targets, _check_training_data,
+# _train, fit, _fit_context, and then the caller of fit.
+WARNING_STACKLEVEL = 7
+
+
+class WindowScaling(NoScaling):
+    """``scaling="window"``: each sequence by its own statistics.
+
+    The targets of a sequence are scaled by the location and scale of its
+    first channel, the reference that ``scale_sequences_`` returns: float64
+    arrays of shape (n_samples, 1). Nothing is fitted.
+    """
+
+    def scale_sequences_(self, sequences, *, padded):
+        location, scale = scale_windows_(sequences, padded=padded)
+        return location.numpy(), scale.numpy()
+
+    def scale_targets(self, targets, reference):
+        location, scale = reference
+        return ((targets - torch.as_tensor(location)) / torch.as_tensor(scale)).float()
+
+    def unscale_targets(self, y_pred, reference):
+        location, scale = reference
+        return y_pred * scale + location
+
+    def forward(self, X):
+        location, scale = window_statistics(X, padded=True)
+        return standardise(X, location, scale), (location[:, :, 0], scale[:, :, 0])
+
+    def unscale_forward(self, y_pred, reference):
+        location, scale = reference
+        return (y_pred * scale + location).float()
+
+
+class GlobalScaling(NoScaling):
+    """``scaling="global"``: one mean and scale per channel and per output.
+
+    Fitted on the training data as a ``StandardScaler`` would. The
+    statistics are float64 arrays, the estimator's ``x_mean_`` and
+    ``x_scale_`` (of ``X``, fitted by ``fit_sequences``) and ``y_mean_`` and
+    ``y_scale_`` (of ``y``, fitted by ``fit_targets``); an attribute not
+    fitted is None. The same statistics serve every row, so there is no
+    reference.
+    """
+
+    # In the order of the constructor's parameters.
+    STATISTICS = ("x_mean_", "x_scale_", "y_mean_", "y_scale_")
+
+    def __init__(self, x_mean=None, x_scale=None, y_mean=None, y_scale=None):
+        self.x_mean, self.x_scale = x_mean, x_scale
+        self.y_mean, self.y_scale = y_mean, y_scale
+
+    def fit_sequences(self, sequences, *, padded):
+        location, scale = global_statistics(sequences, padded=padded)
+        self.x_mean, self.x_scale = location.numpy(), scale.numpy()
+        return self
+
+    def fit_targets(self, targets):
+        location, scale = global_statistics(targets, padded=False)
+        self.y_mean, self.y_scale = location.numpy(), scale.numpy()
+        return self
+
+    def scale_sequences_(self, sequences, *, padded):
+        location = torch.as_tensor(self.x_mean).float()
+        sequences.sub_(location).div_(torch.as_tensor(self.x_scale).float())
+        return None
+
+    def scale_targets(self, targets, reference):
+        location, scale = torch.as_tensor(self.y_mean), torch.as_tensor(self.y_scale)
+        return ((targets - location) / scale).float()
+
+    def unscale_targets(self, y_pred, reference):
+        return y_pred * self.y_scale + self.y_mean
+
+    def forward(self, X):
+        location, scale = torch.as_tensor(self.x_mean), torch.as_tensor(self.x_scale)
+        return standardise(X, location, scale), None
+
+    def unscale_forward(self, y_pred, reference):
+        location, scale = torch.as_tensor(self.y_mean), torch.as_tensor(self.y_scale)
+        return (y_pred * scale + location).float()
+
+    def attributes(self):
+        statistics = {
+            "x_mean_": self.x_mean,
+            "x_scale_": self.x_scale,
+            "y_mean_": self.y_mean,
+            "y_scale_": self.y_scale,
+        }
+        return {name: value for name, value in statistics.items() if value is not None}
+
+    @classmethod
+    def from_attributes(cls, attributes, *, n_channels, n_outputs):
+        """Rebuild the statistics; a ValueError if they do not fit the shapes.
+
+        The statistics of ``y`` are optional: an estimator whose targets are
+        not continuous scales ``X`` alone.
+        """
+        sizes = {"x_mean_": n_channels, "x_scale_": n_channels}
+        if "y_mean_" in attributes or "y_scale_" in attributes:
+            sizes |= {"y_mean_": n_outputs, "y_scale_": n_outputs}
+        invalid = sorted(
+            name
+            for name, size in sizes.items()
+            if name not in attributes
+            or len(attributes[name]) != size
+            or (name.endswith("scale_") and not (attributes[name] > 0).all())
+        )
+        if invalid:
+            raise ValueError(
+                f"the scaling statistics {invalid} are not lists of the expected "
+                "length of finite numbers (positive scales)."
+            )
+        return cls(*(attributes.get(name) for name in cls.STATISTICS))
+
+
+# The scaling parameter's options, and the class of each.
+SCALINGS = {"window": WindowScaling, "global": GlobalScaling, None: NoScaling}

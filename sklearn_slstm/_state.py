@@ -1,24 +1,32 @@
-"""The fitted state of a StackedLSTMRegressor, defined once.
+"""The fitted state of an estimator as plain values, and back.
 
 Pickle, ``copy.deepcopy``, skops and ``save``/``load`` all store the same
-state, built by ``StackedLSTMRegressor.__getstate__`` from the table
-``FITTED_ATTRIBUTES`` below, and restore it through ``__setstate__``, which
-checks it here before rebuilding the skorch net. The state holds plain
-Python values and numpy arrays only, never torch or skorch objects, so it
-loads on any device and skops can read it without trusting arbitrary types.
+state, built by ``get_state`` from the estimator's table of fitted
+attributes (``_fitted_attributes``, declared per estimator class with the
+checks below), and restore it through ``set_state``, which checks it here
+before rebuilding the skorch net. The state holds plain Python values and
+numpy arrays only, never torch or skorch objects, so it loads on any device
+and skops can read it without trusting arbitrary types.
+
+What this module needs of an estimator (its protocol): scikit-learn's
+``_get_param_names`` and ``_validate_params``; the class attributes
+``_fitted_attributes`` (name -> check), ``_optional_attributes`` and
+``_net_attributes`` (the names that hold the net); ``_fitted_scaling``, the
+estimator's scaling rebuilt from its attributes; and ``_build_net``, an
+uninitialised net for a fitted shape.
 
 Layout of the state (a dict)::
 
     sklearn_slstm_version  version of sklearn_slstm that made it
     params                 the constructor parameters (``get_params``)
-    fitted                 the fitted attributes of ``FITTED_ATTRIBUTES``
+    fitted                 the fitted attributes of ``_fitted_attributes``
     weights                {name: float32 array}, the module's state dict
     history                the skorch training history, a list of epochs
     optimizer              the optimizer's state dict with numpy arrays, kept
                            only for the net that ``partial_fit`` continues
     other                  any other instance attribute (pickle only)
 
-An unfitted regressor has no ``fitted``, ``weights``, ``history`` or
+An unfitted estimator has no ``fitted``, ``weights``, ``history`` or
 ``optimizer``. Everything a file can claim is bounded here, before anything
 of that size is built: see the ``MAX_*`` limits.
 """
@@ -28,9 +36,15 @@ import numbers
 import warnings
 
 import numpy as np
+import torch
 from sklearn.exceptions import InconsistentVersionWarning as _SklearnVersionWarning
+from skorch.callbacks import Callback
+from skorch.history import History
 
-from ._scaling import GLOBAL_STATISTICS
+from ._scaling import SCALINGS
+from ._training import loading_device
+from ._validation import as_tensor, check_hidden_layer_sizes
+from ._version import __version__
 
 # Limits on what a state may describe. They are far above any model this
 # library trains in practice, and keep a crafted file or skops payload from
@@ -62,8 +76,6 @@ class InconsistentVersionWarning(_SklearnVersionWarning):
 
 
 def warn_if_other_version(estimator_name, saved_version):
-    from . import __version__
-
     if saved_version != __version__:
         warnings.warn(
             InconsistentVersionWarning(
@@ -75,7 +87,7 @@ def warn_if_other_version(estimator_name, saved_version):
         )
 
 
-def _integer(low, high):
+def integer(low, high):
     def check(value):
         if not isinstance(value, numbers.Integral) or isinstance(
             value, bool | np.bool_
@@ -88,29 +100,29 @@ def _integer(low, high):
     return check
 
 
-def _boolean(value):
+def boolean(value):
     if not isinstance(value, bool | np.bool_):
         raise ValueError(f"is not a boolean: {value!r:.60}")
     return bool(value)
 
 
-def _float(value):
+def real(value):
     if not isinstance(value, numbers.Real) or isinstance(value, bool | np.bool_):
         raise ValueError(f"is not a number: {value!r:.60}")
     return float(value)
 
 
-def _floats(value):
+def reals(value):
     if not isinstance(value, list | tuple | np.ndarray) or len(value) > MAX_EPOCHS:
         raise ValueError(f"is not a list of at most {MAX_EPOCHS} numbers")
-    return [_float(item) for item in value]
+    return [real(item) for item in value]
 
 
-def _optional(check):
+def optional(check):
     return lambda value: None if value is None else check(value)
 
 
-def _statistics(value):
+def statistics(value):
     array = np.asarray(value) if isinstance(value, list | np.ndarray) else None
     if (
         array is None
@@ -122,32 +134,32 @@ def _statistics(value):
     return array.astype(np.float64)
 
 
-def _feature_names(value):
+def feature_names(value):
     names = list(value) if isinstance(value, list | np.ndarray) else None
     if names is None or not all(isinstance(name, str) for name in names):
         raise ValueError("is not a list of strings")
     return np.asarray(names, dtype=object)
 
 
-# The fitted state: every attribute that fit sets and predict, warm starts
-# and partial_fit read, with the check and conversion of a stored value.
-# __getstate__, the documented-attributes test and save/load derive from
-# it: a new fitted attribute is one more entry here (and in the docstring).
+# The fitted attributes that every estimator of the family has, with the
+# check and conversion of a stored value. Each estimator class extends the
+# table as its _fitted_attributes; get_state, set_state and the test of
+# documented attributes derive from it: a new fitted attribute is one more
+# entry there (and in the docstring).
 FITTED_ATTRIBUTES = {
-    "n_features_in_": _integer(1, MAX_TIMESTEPS),
-    "feature_names_in_": _feature_names,  # only for X with string names
-    "n_outputs_": _integer(1, MAX_OUTPUTS),
-    "loss_curve_": _floats,
-    "best_loss_": _optional(_float),
-    "validation_scores_": _optional(_floats),
-    "best_validation_score_": _optional(_float),
-    "n_iter_": _integer(0, MAX_EPOCHS),
+    "n_features_in_": integer(1, MAX_TIMESTEPS),
+    "feature_names_in_": feature_names,  # only for X with string names
+    "loss_curve_": reals,
+    "best_loss_": optional(real),
+    "validation_scores_": optional(reals),
+    "best_validation_score_": optional(real),
+    "n_iter_": integer(0, MAX_EPOCHS),
     # Only for scaling="global".
-    **dict.fromkeys(GLOBAL_STATISTICS, _statistics),
-    "_n_channels": _integer(1, MAX_CHANNELS),
-    "_y_was_1d": _boolean,
+    "x_mean_": statistics,
+    "x_scale_": statistics,
+    "_n_channels": integer(1, MAX_CHANNELS),
 }
-OPTIONAL_ATTRIBUTES = frozenset({"feature_names_in_", *GLOBAL_STATISTICS})
+OPTIONAL_ATTRIBUTES = frozenset({"feature_names_in_", "x_mean_", "x_scale_"})
 
 
 def map_leaves(value, leaf):
@@ -166,10 +178,123 @@ def plain(value):
     )
 
 
-def export_fitted(attributes):
-    """The fitted attributes of ``vars(estimator)`` as state values."""
+def get_state(estimator):
+    """The state of ``estimator`` that pickle, skops and ``save`` store."""
+    attributes = dict(vars(estimator))
+    state = {
+        "sklearn_slstm_version": __version__,
+        "params": {
+            name: attributes.pop(name)
+            for name in estimator._get_param_names()
+            if name in attributes
+        },
+    }
+    net_name, incremental_name = estimator._net_attributes
+    net = attributes.pop(net_name, None)
+    incremental = attributes.pop(incremental_name, False)
+    if net is not None:
+        state["fitted"] = _export_fitted(attributes, estimator._fitted_attributes)
+        for name in state["fitted"]:
+            del attributes[name]
+        state["weights"] = {
+            name: tensor.detach().to("cpu").numpy()
+            for name, tensor in net.module_.state_dict().items()
+        }
+        state["history"] = plain(net.history.to_list())
+        state["optimizer"] = (
+            to_numpy(net.optimizer_.state_dict()) if incremental else None
+        )
+    state["other"] = attributes
+    return state
+
+
+def set_state(estimator, state):
+    """Restore the state of ``get_state`` into ``estimator``, checking it first.
+
+    Raises a ``ValueError`` naming the problem if the state is invalid, and
+    warns if another version of sklearn_slstm made it.
+    """
+    name = type(estimator).__name__
+    if not isinstance(state, dict) or "sklearn_slstm_version" not in state:
+        raise ValueError(
+            f"The state of a {name} is a dict that records the version of "
+            "sklearn_slstm that made it; this one does not."
+        )
+    warn_if_other_version(name, str(state["sklearn_slstm_version"]))
+    params = state.get("params")
+    names = set(estimator._get_param_names())
+    if not isinstance(params, dict) or set(params) != names:
+        unknown = sorted(map(str, set(params or ()) - names))
+        missing = sorted(names - set(params or ()))
+        raise ValueError(
+            "The parameters are inconsistent with this version of "
+            f"sklearn_slstm: unknown {unknown}, missing {missing}."
+        )
+    other = state.get("other", {})
+    reserved = names | set(estimator._net_attributes[:1])
+    if not isinstance(other, dict) or not all(
+        isinstance(key, str) and key not in reserved for key in other
+    ):
+        raise ValueError(
+            "The other attributes of the state are not a mapping of names "
+            f"other than the parameters and {estimator._net_attributes[0]}."
+        )
+    vars(estimator).update(params)
+    vars(estimator).update(other)
+    if "weights" in state:
+        _restore_fitted(estimator, state)
+
+
+def _restore_fitted(estimator, state):
+    """Rebuild the fitted attributes and the net from a checked state."""
+    try:
+        estimator._validate_params()
+        sizes = check_hidden_layer_sizes(estimator.hidden_layer_sizes)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"invalid parameters: {exc}") from exc
+    check_architecture(sizes)
+    if estimator.callbacks is not None and not all(
+        isinstance(callback, Callback)
+        or (
+            isinstance(callback, tuple)
+            and len(callback) == 2
+            and isinstance(callback[1], Callback)
+        )
+        for callback in estimator.callbacks
+    ):
+        raise ValueError("the callbacks parameter holds non-callbacks.")
+    fitted = _check_fitted(state.get("fitted"), estimator)
+    history = check_history(state.get("history"))
+    optimizer = state.get("optimizer")
+    net = estimator._build_net(
+        fitted,
+        device=loading_device(estimator.device),
+        incremental=optimizer is not None,
+    )
+    # Compare shapes on the meta device first: nothing is allocated, so
+    # a state whose parameters describe a huge network fails fast.
+    with torch.device("meta"):
+        layout = net.module(**net.get_params_for("module")).state_dict()
+    weights = check_weights(state["weights"], layout)
+    # The initial weights are overwritten; drawing them from a generator
+    # of this net's own leaves every other random stream untouched.
+    with net.random_draws_from(0):
+        net.initialize()
+    net.module_.load_state_dict(
+        {name: as_tensor(array) for name, array in weights.items()}
+    )
+    if optimizer is not None:
+        _load_optimizer_state(net.optimizer_, optimizer)
+    net.history = History(history)
+    net_name, incremental_name = estimator._net_attributes
+    vars(estimator).update(fitted)
+    vars(estimator).update({net_name: net, incremental_name: optimizer is not None})
+
+
+def _export_fitted(attributes, table):
+    """The fitted attributes of ``vars(estimator)`` in ``table``, as state values."""
     fitted = {}
-    for name in FITTED_ATTRIBUTES:
+    for name in table:
         if name not in attributes:
             continue
         value = attributes[name]
@@ -181,22 +306,26 @@ def export_fitted(attributes):
     return fitted
 
 
-def check_fitted(fitted, *, scaling):
-    """Check and convert the ``fitted`` part of a state; return the attributes."""
+def _check_fitted(fitted, estimator):
+    """Check and convert the ``fitted`` part of a state; return the attributes.
+
+    The attributes are those of the estimator's table: all but the optional
+    ones are required, and so are the statistics of its ``scaling``.
+    """
     if not isinstance(fitted, dict):
         raise ValueError("the fitted attributes are not a mapping.")
-    expected = set(FITTED_ATTRIBUTES) - OPTIONAL_ATTRIBUTES
-    if scaling == "global":
-        expected |= set(GLOBAL_STATISTICS)
+    table, optional_names = estimator._fitted_attributes, estimator._optional_attributes
+    scaling = SCALINGS[estimator.scaling]
+    expected = set(table) - optional_names | (set(scaling.STATISTICS) & set(table))
     missing = sorted(expected - set(fitted))
-    unknown = sorted(str(name) for name in set(fitted) - expected - OPTIONAL_ATTRIBUTES)
+    unknown = sorted(str(name) for name in set(fitted) - expected - optional_names)
     if missing or unknown:
         raise ValueError(
             f"the fitted attributes are inconsistent: missing {missing}, "
             f"unknown {unknown}."
         )
     checked, invalid = {}, []
-    for name, check in FITTED_ATTRIBUTES.items():
+    for name, check in table.items():
         if name in fitted:
             try:
                 checked[name] = check(fitted[name])
@@ -207,6 +336,9 @@ def check_fitted(fitted, *, scaling):
             f"invalid values for the fitted attributes: {'; '.join(invalid)}."
         )
     _check_consistency(checked)
+    scaling.from_attributes(
+        checked, n_channels=checked["_n_channels"], n_outputs=checked.get("n_outputs_")
+    )
     return checked
 
 
@@ -217,26 +349,9 @@ def _check_consistency(fitted):
             f"feature_names_in_ is not a list of n_features_in_="
             f"{fitted['n_features_in_']} strings."
         )
-    # GLOBAL_STATISTICS lists the two of X (one per channel), then of y.
-    n_channels, n_outputs = fitted["_n_channels"], fitted["n_outputs_"]
-    sizes = (n_channels, n_channels, n_outputs, n_outputs)
-    invalid = sorted(
-        name
-        for name, size in zip(GLOBAL_STATISTICS, sizes, strict=True)
-        if name in fitted
-        and (
-            len(fitted[name]) != size
-            or (name.endswith("scale_") and not (fitted[name] > 0).all())
-        )
-    )
-    if invalid:
+    if fitted.get("_y_was_1d") and fitted["n_outputs_"] != 1:
         raise ValueError(
-            f"the scaling statistics {invalid} are not lists of the expected "
-            "length of finite numbers (positive scales)."
-        )
-    if fitted["_y_was_1d"] and n_outputs != 1:
-        raise ValueError(
-            f"a 1D target (_y_was_1d) needs n_outputs_=1, got {n_outputs}."
+            f"a 1D target (_y_was_1d) needs n_outputs_=1, got {fitted['n_outputs_']}."
         )
     if len(fitted["loss_curve_"]) != fitted["n_iter_"]:
         raise ValueError(
@@ -332,3 +447,42 @@ def check_history(history):
                     "is not a number or string."
                 )
     return history
+
+
+def to_numpy(value):
+    """``value`` with every tensor as a numpy array, recursively."""
+    return map_leaves(
+        value,
+        lambda leaf: (
+            leaf.detach().to("cpu").numpy().copy()
+            if isinstance(leaf, torch.Tensor)
+            else leaf
+        ),
+    )
+
+
+def _to_tensors(value):
+    """Undo ``to_numpy``: every numpy array as a tensor."""
+    return map_leaves(
+        value,
+        lambda leaf: torch.tensor(leaf) if isinstance(leaf, np.ndarray) else leaf,
+    )
+
+
+def _load_optimizer_state(optimizer, state):
+    """Load a state of ``to_numpy`` form, checked against the parameters."""
+    try:
+        optimizer.load_state_dict(_to_tensors(state))
+    except (ValueError, TypeError, KeyError, IndexError, RuntimeError) as exc:
+        raise ValueError(f"invalid optimizer state: {exc}") from exc
+    for group in optimizer.param_groups:
+        for param in group["params"]:
+            for name, value in optimizer.state.get(param, {}).items():
+                if isinstance(value, torch.Tensor) and (
+                    (value.dim() and value.shape != param.shape)
+                    or not torch.isfinite(value).all()
+                ):
+                    raise ValueError(
+                        f"invalid optimizer state: {name!r} does not match its "
+                        "parameter's shape, or is not finite."
+                    )

@@ -1,7 +1,10 @@
 """The skorch net that trains the module: batching, schedules and callbacks.
 
-Nothing here knows about scikit-learn estimators; the regressor hands over
-validated float32 tensors and plain settings.
+Nothing here knows about scikit-learn estimators; an estimator hands over
+its parameters as a plain dict (``get_params``), the data's shape, and
+validated float32 tensors. What differs between tasks (the skorch base
+class, the losses, the validation score) is one ``Task`` per kind of
+estimator.
 """
 
 import contextlib
@@ -10,7 +13,9 @@ import math
 import os
 import re
 import sys
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -25,12 +30,12 @@ from skorch.callbacks import (
     PrintLog,
 )
 from skorch.dataset import Dataset, get_len, unpack_data
+from skorch.exceptions import DeviceWarning
 from skorch.utils import to_tensor
 from torch import nn
 
 from ._module import SeededDropout, StackedLSTM
-
-LOSSES = {"mae": nn.L1Loss, "mse": nn.MSELoss, "huber": nn.HuberLoss}
+from ._validation import check_hidden_layer_sizes
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -128,15 +133,19 @@ def colour_wanted():
     return not os.environ.get("NO_COLOR") and isatty is not None and isatty()
 
 
-class SequenceNet(NeuralNetRegressor):
-    """skorch's regressor, predicting in batches of a fixed size.
+class SequenceNetMixin:
+    """What the nets of every task add to skorch's: fixed-size prediction
+    batches, sample weights, owned random draws, a clear error on divergence.
+
+    Mixed into a skorch net class (``SequenceRegressorNet``), before it.
 
     See ``INFERENCE_BATCH_SIZE``: a short batch is padded with zeros and the
     padding's outputs are dropped. The table of epochs is an ``EpochLog``.
     A NaN or infinite loss stops training with a clear error before the
     optimizer step, so the weights never take a non-finite update.
 
-    Training data comes as ``X={"X": sequences, "sample_weight": weights}``:
+    Training data comes as ``X=sequences``, or as
+    ``X={"X": sequences, "sample_weight": weights}`` with sample weights:
     each batch's loss is the weighted mean of its rows' losses, and epochs
     average batches by their total weight (``WeightedPassthroughScoring``).
     Prediction takes the sequences alone.
@@ -327,23 +336,30 @@ class PicklableLRScheduler(LRScheduler):
         return state
 
 
-def n_validation_samples(n_samples, validation_fraction):
-    """Number of rows held out for validation, at least one."""
-    return max(1, round(n_samples * validation_fraction))
-
-
 class ValidationSplit:
     """Hold out a random ``validation_fraction`` of the rows for validation.
 
-    A skorch ``train_split``; ``SequenceNet`` passes the fit's generator.
+    A skorch ``train_split``; ``SequenceNetMixin`` passes the fit's
+    generator. At least one row is held out, and at least one must be left.
     """
 
     def __init__(self, validation_fraction):
         self.validation_fraction = validation_fraction
 
+    def n_train(self, n_samples):
+        """The number of rows left for training; a ValueError if none."""
+        n_valid = max(1, round(n_samples * self.validation_fraction))
+        if n_valid >= n_samples:
+            raise ValueError(
+                "early_stopping=True needs at least one training sample left "
+                "after holding out validation_fraction="
+                f"{self.validation_fraction} of n_samples={n_samples}."
+            )
+        return n_samples - n_valid
+
     def __call__(self, dataset, y=None, *, generator=None, **fit_params):
         n_samples = len(dataset)
-        n_valid = n_validation_samples(n_samples, self.validation_fraction)
+        n_valid = n_samples - self.n_train(n_samples)
         order = torch.randperm(n_samples, generator=generator)
         valid, train = order[:n_valid], order[n_valid:]
         return (
@@ -406,7 +422,7 @@ class FitSchedule(PicklableLRScheduler):
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         n_rows = get_len(X)
         if net.train_split:
-            n_rows -= n_validation_samples(n_rows, net.train_split.validation_fraction)
+            n_rows = net.train_split.n_train(n_rows)
         self.total_steps_ = net.max_epochs * math.ceil(n_rows / net.batch_size)
         super().on_train_begin(net, X=X, y=y, **kwargs)
 
@@ -437,10 +453,16 @@ class ScheduledEarlyStopping(EarlyStopping):
         self.epochs_run_ = 0
         self.stopped_ = False
 
+    def improves(self, score):
+        """Whether ``score`` beats the best score so far by the threshold."""
+        if self.lower_is_better:
+            return score < self.dynamic_threshold_
+        return score > self.dynamic_threshold_
+
     def on_epoch_end(self, net, **kwargs):
         self.epochs_run_ += 1
         warming_up = self.epochs_run_ <= self.warmup_epochs
-        if warming_up and not self._is_score_improved(net.history[-1, self.monitor]):
+        if warming_up and not self.improves(net.history[-1, self.monitor]):
             return
         try:
             super().on_epoch_end(net, **kwargs)
@@ -456,103 +478,184 @@ def warmup_epochs(learning_rate, max_epochs):
     return 0
 
 
-def build_net(
-    *,
-    n_timesteps,
-    n_channels,
-    n_outputs,
-    hidden_layer_sizes,
-    dropout,
-    bidirectional,
-    linear_skip,
-    loss,
-    optimizer,
-    learning_rate_init,
-    learning_rate,
-    batch_size,
-    max_epochs,
-    early_stopping,
-    validation_fraction,
-    n_iter_no_change,
-    tol,
-    gradient_clip,
-    callbacks,
-    device,
-    verbose,
-):
+class SequenceRegressorNet(SequenceNetMixin, NeuralNetRegressor):
+    """The net of ``StackedLSTMRegressor``: skorch's regressor, with the mixin."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """What the net of one kind of estimator needs beyond its parameters.
+
+    Parameters
+    ----------
+    net : type
+        The skorch net class, a ``SequenceNetMixin`` subclass.
+    losses : mapping of str to type
+        The torch criterion of each option of the estimator's ``loss``
+        parameter; the estimator's constraint is built from its keys.
+    score_name : str
+        The history key of the validation score recorded with early
+        stopping.
+    score : callable
+        The skorch scoring function ``score(net, dataset, y)`` of that
+        validation score.
+    """
+
+    net: type
+    losses: Mapping[str, type]
+    score_name: str
+    score: Callable
+
+
+REGRESSION = Task(
+    net=SequenceRegressorNet,
+    losses={"mae": nn.L1Loss, "mse": nn.MSELoss, "huber": nn.HuberLoss},
+    score_name="valid_r2",
+    score=weighted_r2,
+)
+
+
+def build_net(params, *, task, n_timesteps, n_channels, n_outputs, device, incremental):
     """Build the (uninitialised) skorch net for one fit.
 
-    Parameters mirror those of ``StackedLSTMRegressor``: the data's shape
-    and the architecture, then the training schedule, which needs no data:
-    a learning rate schedule is sized when training starts (``FitSchedule``).
-    ``learning_rate`` names a key of ``SCHEDULES``.
+    Parameters
+    ----------
+    params : dict
+        The estimator's parameters, as ``get_params(deep=False)`` gives
+        them; their meaning is documented on the estimators.
+    task : Task
+        What the kind of estimator needs (net class, losses, score).
+    n_timesteps, n_channels, n_outputs : int
+        The data's shape and the network's number of outputs.
+    device : str
+        A resolved torch device ("cpu", "cuda", ...).
+    incremental : bool
+        Build the net of ``partial_fit``: one epoch per call at a constant
+        learning rate.
+
+    Notes
+    -----
+    The training schedule needs no data: a learning rate schedule is sized
+    when training starts (``FitSchedule``).
 
     Stopping follows the schedule: with ``early_stopping`` the validation
     loss is monitored, its misses counted only after a one-cycle warm-up,
     and the best weights restored; without it, the training loss plateau
     stops training only at a constant learning rate. An annealed schedule
-    (one-cycle, cosine) ends by design at ``max_epochs``, where its learning
+    (one-cycle, cosine) ends by design at ``max_iter``, where its learning
     rate reaches zero: stopping on a training plateau before then would stop
     at a high learning rate, the noisiest point of the run.
     """
+    learning_rate = "constant" if incremental else params["learning_rate"]
+    max_epochs = 1 if incremental else params["max_iter"]
+    early_stopping = params["early_stopping"]
     net_callbacks = []
     if early_stopping:
-        net_callbacks.append(
-            (
-                "valid_r2",
-                EpochScoring(weighted_r2, lower_is_better=False, name="valid_r2"),
-            )
-        )
+        scoring = EpochScoring(task.score, lower_is_better=False, name=task.score_name)
+        net_callbacks.append((task.score_name, scoring))
     if early_stopping or learning_rate == "constant":
         net_callbacks.append(
             (
                 "early_stopping",
                 ScheduledEarlyStopping(
                     monitor="valid_loss" if early_stopping else "train_loss",
-                    patience=n_iter_no_change,
-                    threshold=tol,
+                    patience=params["n_iter_no_change"],
+                    threshold=params["tol"],
                     threshold_mode="abs",
                     load_best=early_stopping,
                     warmup_epochs=warmup_epochs(learning_rate, max_epochs),
-                    sink=print if verbose else _silent,
+                    sink=print if params["verbose"] else _silent,
                 ),
             )
         )
-    if gradient_clip is not None:
-        net_callbacks.append(
-            ("gradient_clip", GradientNormClipping(gradient_clip_value=gradient_clip))
-        )
+    if params["gradient_clip"] is not None:
+        clipping = GradientNormClipping(gradient_clip_value=params["gradient_clip"])
+        net_callbacks.append(("gradient_clip", clipping))
     if learning_rate != "constant":
-        net_callbacks.append(
-            ("lr_scheduler", FitSchedule(learning_rate, peak_lr=learning_rate_init))
-        )
+        schedule = FitSchedule(learning_rate, peak_lr=params["learning_rate_init"])
+        net_callbacks.append(("lr_scheduler", schedule))
     # The user's callbacks are copied so that training never mutates them.
-    net_callbacks.extend(copy.deepcopy(list(callbacks or ())))
+    net_callbacks.extend(copy.deepcopy(list(params["callbacks"] or ())))
 
-    return SequenceNet(
+    return task.net(
         module=StackedLSTM,
         module__input_size=n_channels,
-        module__hidden_layer_sizes=tuple(hidden_layer_sizes),
+        module__hidden_layer_sizes=tuple(
+            check_hidden_layer_sizes(params["hidden_layer_sizes"])
+        ),
         module__output_size=n_outputs,
-        module__dropout=dropout,
-        module__bidirectional=bidirectional,
-        module__linear_skip=linear_skip,
+        module__dropout=params["dropout"],
+        module__bidirectional=params["bidirectional"],
+        module__linear_skip=params["linear_skip"],
         module__n_timesteps=n_timesteps,
-        criterion=LOSSES[loss],
+        criterion=task.losses[params["loss"]],
         criterion__reduction="none",
-        optimizer=OPTIMIZERS[optimizer],
-        lr=learning_rate_init,
-        batch_size=batch_size,
+        optimizer=OPTIMIZERS[params["optimizer"]],
+        lr=params["learning_rate_init"],
+        batch_size=params["batch_size"],
         max_epochs=max_epochs,
         iterator_train=TensorBatches,
         iterator_train__shuffle=True,
         iterator_valid=TensorBatches,
         iterator_valid__batch_size=INFERENCE_BATCH_SIZE,
-        train_split=ValidationSplit(validation_fraction) if early_stopping else None,
+        train_split=(
+            ValidationSplit(params["validation_fraction"]) if early_stopping else None
+        ),
         callbacks=net_callbacks,
         device=device,
-        verbose=verbose,
+        verbose=params["verbose"],
     )
+
+
+def continue_training(net, previous):
+    """Start the initialised ``net`` from the weights and history of ``previous``."""
+    weights = previous.module_.state_dict()
+    current = net.module_.state_dict()
+    if {name: p.shape for name, p in weights.items()} != {
+        name: p.shape for name, p in current.items()
+    }:
+        raise ValueError(
+            "Cannot continue training (warm_start=True or partial_fit): the "
+            "network shape changed (hidden_layer_sizes, bidirectional, "
+            "number of channels or outputs). Use fit with warm_start=False "
+            "to start afresh."
+        )
+    net.module_.load_state_dict(weights)
+    # A copy: a failed fit must leave the previous net's history alone.
+    net.history = copy.deepcopy(previous.history)
+
+
+@contextlib.contextmanager
+def net_restored_on_error(net):
+    """Undo a failed partial_fit of a net that is kept, not rebuilt.
+
+    Its weights, optimizer state and history go back to what they were;
+    the estimator's other fitted state is restored by the estimator.
+    """
+    module = copy.deepcopy(net.module_.state_dict())
+    optimizer = copy.deepcopy(net.optimizer_.state_dict())
+    n_epochs = len(net.history)
+    try:
+        yield
+    except BaseException:
+        net.module_.load_state_dict(module)
+        net.optimizer_.load_state_dict(optimizer)
+        del net.history[n_epochs:]
+        raise
+
+
+def loading_device(requested):
+    """The device to restore a net onto: like fit's, CUDA falling back to CPU."""
+    if requested == "cuda" and not torch.cuda.is_available():
+        warnings.warn(
+            "The model was saved with device='cuda' but CUDA is not "
+            "available; loading it on the CPU. Its device parameter still says "
+            "'cuda': set_params(device='cpu') before fitting it again here.",
+            DeviceWarning,
+            stacklevel=5,
+        )
+        return "cpu"
+    return resolve_device(requested)
 
 
 def _silent(*args, **kwargs):
