@@ -31,13 +31,13 @@ import warnings
 import numpy as np
 import torch
 from _common import columns_text, log, timed
-from bench_defaults import real_series_ratios
-from bench_real_series import (
+from real_series_data import (
     load_m1_yearly,
     load_single_series,
     mase,
     window_length,
 )
+from real_series_models import real_series_ratios
 from sklearn.metrics import r2_score
 
 from sklearn_slstm import StackedLSTMRegressor, make_damped_sine, make_windows
