@@ -21,7 +21,10 @@ parameters at their defaults). Four measures, each a mean over seeds:
 The question it answers: do small data sets need a larger budget (more
 epochs, or more steps through smaller batches) than the defaults give? The
 damped sine problem says yes, real series of the same sizes say no. Needs
-the ``benchmarks`` extra. The table is on stdout, progress on stderr.
+the ``benchmarks`` extra. The real series, their protocol and the LSTM's
+rolling-origin forecasts come from ``real_series_data.py`` and
+``real_series_models.py``, which ``bench_real_series.py`` uses too. The
+table is on stdout, progress on stderr.
 """
 
 import argparse

@@ -24,7 +24,8 @@ fairly on a shared machine.
 
 Every configuration sees the same data and seeds. The table is on stdout,
 progress on stderr. Requires the ``benchmarks`` extra (the data of
-``bench_real_series.py``).
+``bench_real_series.py``, loaded through ``real_series_data.py``; the
+real-series figure is ``real_series_models.real_series_ratios``).
 """
 
 import argparse
