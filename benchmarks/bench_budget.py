@@ -21,7 +21,10 @@ parameters at their defaults). Four measures, each a mean over seeds:
 The question it answers: do small data sets need a larger budget (more
 epochs, or more steps through smaller batches) than the defaults give? The
 damped sine problem says yes, real series of the same sizes say no. Needs
-the ``benchmarks`` extra. The table is on stdout, progress on stderr.
+the ``benchmarks`` extra. The real series, their protocol and the LSTM's
+rolling-origin forecasts come from ``real_series_data.py`` and
+``real_series_models.py``, which ``bench_real_series.py`` uses too. The
+table is on stdout, progress on stderr.
 """
 
 import argparse
@@ -31,13 +34,13 @@ import warnings
 import numpy as np
 import torch
 from _common import columns_text, log, timed
-from bench_defaults import real_series_ratios
-from bench_real_series import (
+from real_series_data import (
     load_m1_yearly,
     load_single_series,
     mase,
     window_length,
 )
+from real_series_models import real_series_ratios
 from sklearn.metrics import r2_score
 
 from sklearn_slstm import StackedLSTMRegressor, make_damped_sine, make_windows

@@ -24,7 +24,8 @@ fairly on a shared machine.
 
 Every configuration sees the same data and seeds. The table is on stdout,
 progress on stderr. Requires the ``benchmarks`` extra (the data of
-``bench_real_series.py``).
+``bench_real_series.py``, loaded through ``real_series_data.py``; the
+real-series figure is ``real_series_models.real_series_ratios``).
 """
 
 import argparse
@@ -33,15 +34,8 @@ import warnings
 import numpy as np
 import torch
 from _common import columns_text, log, mae, settle_allocator
-from bench_real_series import (
-    HORIZON,
-    TEST_POINTS,
-    load_single_series,
-    lstm_origins,
-    rolling_origins,
-    snaive_origins,
-    window_length,
-)
+from real_series_data import load_single_series
+from real_series_models import real_series_ratios
 
 from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
 
@@ -79,30 +73,6 @@ def parse_args(argv=None):
         "--seeds", type=int, default=5, help="seeds per real-series figure"
     )
     return parser.parse_args(argv)
-
-
-def real_series_ratios(params, seeds, series_list):
-    """Per seed, the LSTM's MAE over seasonal naive's on each series."""
-    n_timesteps = window_length(
-        HORIZON, [values[: len(values) - TEST_POINTS] for *_, values in series_list]
-    )
-    ratios = []
-    for seed in seeds:
-        row = []
-        for _, _, season, values in series_list:
-            origins = rolling_origins(len(values))
-            actual = np.stack([values[o : o + HORIZON] for o in origins])
-            predicted = lstm_origins(
-                values,
-                origins,
-                n_timesteps=n_timesteps,
-                seed=seed,
-                lstm_params=params,
-            )
-            naive = snaive_origins(values, origins, season=season)
-            row.append(mae(predicted, actual) / mae(naive, actual))
-        ratios.append(row)
-    return np.array(ratios)
 
 
 def damped_sine_mae(params):

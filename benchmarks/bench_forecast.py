@@ -8,7 +8,7 @@ Run from the repository root::
 One model, ``StackedLSTMRegressor(random_state=seed)`` with the library's
 defaults, is trained on the reference problem: 10,000 examples of 50 input
 values and the 5 values that follow (``make_damped_sine``,
-``random_state=seed``). Its recursive forecast (``recursive_forecast``, which
+``random_state=seed``). Its recursive forecast (its ``forecast`` method, which
 feeds each predicted block of 5 back into the window) is compared, for
 horizons of 5, 20 and 50 steps, with a model of the same defaults trained
 directly on that horizon: the same 10,000 waves with ``n_outputs=horizon``.
@@ -32,9 +32,7 @@ import numpy as np
 import torch
 from _common import columns_text, log, timed
 
-from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
-from sklearn_slstm._forecast import recursive_forecast
-from sklearn_slstm._generator import damped_sine
+from sklearn_slstm import DampedSineGenerator, StackedLSTMRegressor, make_damped_sine
 
 HORIZONS = (5, 20, 50)
 BLOCK = 5
@@ -80,9 +78,7 @@ def main(argv=None):
         log(f"  {fit_times[horizon].wall:.1f} s")
 
     one_block = models[BLOCK]
-    recursive, recursive_time = timed(
-        recursive_forecast, one_block, X_test, horizon_max
-    )
+    recursive, recursive_time = timed(one_block.forecast, X_test, horizon_max)
     direct = {h: models[h].predict(X_test) for h in HORIZONS}
 
     print(
@@ -137,14 +133,14 @@ def main(argv=None):
     print(columns_text(("steps", "recursive", "direct"), rows))
 
     n_timesteps = X_test.shape[1]
-    shifted = damped_sine(
-        params_test[:, 0], params_test[:, 1], np.arange(BLOCK, BLOCK + n_timesteps)
-    )
-    y_shifted = damped_sine(
-        params_test[:, 0],
-        params_test[:, 1],
-        np.arange(BLOCK + n_timesteps, 2 * BLOCK + n_timesteps),
-    )
+    # The test waves sampled on steps 5 to 54, and the 5 steps after them: a
+    # window ends just before its origin.
+    shifted = DampedSineGenerator(
+        n_timesteps=n_timesteps, origin=BLOCK + n_timesteps
+    ).transform(params_test)
+    y_shifted = DampedSineGenerator(
+        n_timesteps=BLOCK, origin=2 * BLOCK + n_timesteps
+    ).transform(params_test)
     shifted_mae = np.abs(one_block.predict(shifted) - y_shifted).mean()
     print()
     print(

@@ -117,6 +117,11 @@ machine. statsforecast runs single-threaded here.
 
 With ``--quick`` (2 series, 1 origin, 1 epoch, 20 M1 series) the figures
 are a smoke test only; the targets mean nothing there.
+
+The data and the split protocol live in ``real_series_data.py``, the models
+(the library's and the peers) in ``real_series_models.py``, so that
+``bench_budget.py`` and ``bench_defaults.py`` judge on the same terms; this
+file runs the three parts and prints their tables.
 """
 
 import argparse
@@ -124,29 +129,44 @@ import importlib.util
 import json
 import statistics
 import sys
-import tempfile
 import warnings
 
 import numpy as np
-import pandas as pd
 import torch
 from _common import Stopwatch, Table, columns_text, log, mae, settle_allocator, timed
-from sklearn.linear_model import Ridge
+from real_series_data import (
+    HORIZON,
+    ORIGIN_STEP,
+    TEST_POINTS,
+    load_m1_yearly,
+    load_single_series,
+    mase,
+    rolling_origins,
+    window_length,
+)
+from real_series_models import (
+    darts_origins,
+    fit_relative_ridge,
+    lstm_origins,
+    lstm_regressor,
+    neuralforecast_origins,
+    predict_relative_ridge,
+    ridge_origins,
+    seasonal_naive,
+    snaive_origins,
+    statsforecast_class,
+    statsforecast_forecast,
+    statsforecast_origins,
+)
 
 from sklearn_slstm import ConformalIntervalRegressor, StackedLSTMRegressor, make_windows
 
-HORIZON = 12
-TEST_POINTS = 3 * HORIZON
-ORIGIN_STEP = 4
-M1_HORIZON = 6
 COVERAGE = 0.9
 CALIBRATION_FRACTION = 0.2
 
 QUICK_SERIES = ("airpassengers", "lynx")
 QUICK_M1_SERIES = 20
 QUICK_LSTM_PARAMS = {"max_iter": 1}
-QUICK_DARTS_PARAMS = {"n_epochs": 1}
-QUICK_NEURALFORECAST_PARAMS = {"max_steps": 5}
 
 # Mean MASE on M1 yearly, from Table 3 of Godahewa et al. (2021), "Monash
 # Time Series Forecasting Archive", NeurIPS Datasets and Benchmarks Track.
@@ -205,208 +225,7 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-# ------------------------------------------------------------------- data ---
-
-
-def load_co2():
-    """Monthly mean CO2 at Mauna Loa, 1958-2001, gaps interpolated."""
-    import statsmodels.api as sm
-
-    weekly = sm.datasets.co2.load_pandas().data["co2"]
-    return weekly.resample("MS").mean().interpolate().to_numpy(dtype=float)
-
-
-def load_sunspots():
-    """Yearly mean sunspot number, 1700-2008."""
-    import statsmodels.api as sm
-
-    data = sm.datasets.sunspots.load_pandas().data
-    return data["SUNACTIVITY"].to_numpy(dtype=float)
-
-
-def load_pmdarima(name):
-    """One of pmdarima's bundled series, without its trailing missing values."""
-    from pmdarima import datasets
-
-    values = getattr(datasets, f"load_{name}")(as_series=True).to_numpy(dtype=float)
-    finite = np.flatnonzero(np.isfinite(values))
-    # ausbeer ends with a NaN; no series has gaps inside.
-    values = values[: finite[-1] + 1]
-    assert np.isfinite(values).all(), name
-    return values
-
-
-def load_single_series(names=None):
-    """The series of part 1: a list of (name, frequency, season, values)."""
-    series = [
-        ("co2", "monthly", 12, load_co2),
-        ("airpassengers", "monthly", 12, lambda: load_pmdarima("airpassengers")),
-        ("wineind", "monthly", 12, lambda: load_pmdarima("wineind")),
-        ("ausbeer", "quarterly", 4, lambda: load_pmdarima("ausbeer")),
-        ("woolyrnq", "quarterly", 4, lambda: load_pmdarima("woolyrnq")),
-        ("sunspots", "yearly", 1, load_sunspots),
-        ("lynx", "yearly", 1, lambda: load_pmdarima("lynx")),
-    ]
-    return [
-        (name, frequency, season, load())
-        for name, frequency, season, load in series
-        if names is None or name in names
-    ]
-
-
-def load_m1_yearly(n_series=None):
-    """The M1 yearly panel from aeon: a list of arrays, and the horizon."""
-    from aeon.datasets import load_forecasting
-
-    frame, metadata = load_forecasting("m1_yearly_dataset", return_metadata=True)
-    assert metadata["forecast_horizon"] == M1_HORIZON, metadata
-    series = [np.asarray(values, dtype=float) for values in frame["series_value"]]
-    return series[:n_series], M1_HORIZON
-
-
-def window_length(horizon, training_parts):
-    """The one window rule: twice the horizon, at most the shortest training part."""
-    return min(2 * horizon, min(len(part) for part in training_parts))
-
-
-def rolling_origins(n_points):
-    """Origins every ORIGIN_STEP points through the test region of a series."""
-    return list(range(n_points - TEST_POINTS, n_points - HORIZON + 1, ORIGIN_STEP))
-
-
-def origin_windows(series, origins, n_timesteps):
-    """The last ``n_timesteps`` actual values before each origin, one per row."""
-    return np.stack([series[origin - n_timesteps : origin] for origin in origins])
-
-
-# ------------------------------------------------------------ the models ---
-
-
-def lstm_regressor(seed, params):
-    return StackedLSTMRegressor(**{"random_state": seed, **params})
-
-
-def fit_relative_ridge(X, y, *, fit_intercept=True):
-    """Ridge (default alpha) on windows made relative to their last value."""
-    last = X[:, -1:]
-    return Ridge(fit_intercept=fit_intercept).fit(X - last, y - last)
-
-
-def predict_relative_ridge(ridge, X):
-    last = X[:, -1:]
-    return ridge.predict(X - last) + last
-
-
-def seasonal_naive(history, season, horizon):
-    """Repeat the last season; the last value when ``season`` is 1."""
-    return np.resize(history[-season:], horizon)
-
-
-def statsforecast_class(name):
-    """A model class of statsforecast, imported only when a part needs it."""
-    from statsforecast import models
-
-    return getattr(models, name)
-
-
-def statsforecast_forecast(model_class, history, horizon, season):
-    """Fit a statsforecast model on ``history`` and forecast ``horizon`` steps."""
-    model = model_class(season_length=season)
-    return model.forecast(y=history, h=horizon)["mean"]
-
-
-def lstm_origins(series, origins, *, n_timesteps, seed, lstm_params, **_):
-    X, y = make_windows(series[: origins[0]], n_timesteps, horizon=HORIZON)
-    regressor = lstm_regressor(seed, lstm_params).fit(X, y)
-    return regressor.predict(origin_windows(series, origins, n_timesteps))
-
-
-def ridge_origins(series, origins, *, n_timesteps, **_):
-    X, y = make_windows(series[: origins[0]], n_timesteps, horizon=HORIZON)
-    ridge = fit_relative_ridge(X, y)
-    return predict_relative_ridge(ridge, origin_windows(series, origins, n_timesteps))
-
-
-def snaive_origins(series, origins, *, season, **_):
-    return np.stack(
-        [seasonal_naive(series[:origin], season, HORIZON) for origin in origins]
-    )
-
-
-def statsforecast_origins(model_class):
-    """Refit ``model_class`` at every origin on all data up to it."""
-
-    def forecast(series, origins, *, season, **_):
-        return np.stack(
-            [
-                statsforecast_forecast(model_class, series[:origin], HORIZON, season)
-                for origin in origins
-            ]
-        )
-
-    return forecast
-
-
-def darts_origins(series, origins, *, n_timesteps, seed, quick, **_):
-    """darts BlockRNNModel (LSTM), trained once on the pre-test data."""
-    from darts import TimeSeries
-    from darts.models import BlockRNNModel
-
-    with tempfile.TemporaryDirectory() as work_dir:
-        model = BlockRNNModel(
-            model="LSTM",
-            input_chunk_length=n_timesteps,
-            output_chunk_length=HORIZON,
-            random_state=seed,
-            work_dir=work_dir,
-            pl_trainer_kwargs={
-                "enable_progress_bar": False,
-                "enable_model_summary": False,
-                "logger": False,
-            },
-            **(QUICK_DARTS_PARAMS if quick else {}),
-        )
-        values = series.astype(np.float32)
-        model.fit(TimeSeries.from_values(values[: origins[0]]))
-        forecasts = model.predict(
-            n=HORIZON,
-            series=[TimeSeries.from_values(values[:origin]) for origin in origins],
-            verbose=False,
-        )
-    return np.stack([forecast.values()[:, 0] for forecast in forecasts])
-
-
-def neuralforecast_origins(series, origins, *, n_timesteps, seed, quick, **_):
-    """neuralforecast LSTM, trained once on the pre-test data."""
-    from neuralforecast import NeuralForecast
-    from neuralforecast.models import LSTM as NeuralForecastLSTM
-
-    def frame(values, unique_id):
-        return pd.DataFrame(
-            {"unique_id": unique_id, "ds": np.arange(len(values)), "y": values}
-        )
-
-    with tempfile.TemporaryDirectory() as work_dir:
-        model = NeuralForecastLSTM(
-            h=HORIZON,
-            input_size=n_timesteps,
-            random_seed=seed,
-            enable_progress_bar=False,
-            enable_model_summary=False,
-            logger=False,
-            default_root_dir=work_dir,
-            **(QUICK_NEURALFORECAST_PARAMS if quick else {}),
-        )
-        forecaster = NeuralForecast(models=[model], freq=1)
-        forecaster.fit(df=frame(series[: origins[0]], "train"))
-        # One series per origin, named so that they sort in origin order.
-        histories = pd.concat(
-            [frame(series[:origin], f"{k:03d}") for k, origin in enumerate(origins)]
-        )
-        forecasts = forecaster.predict(df=histories)
-    forecasts = forecasts.reset_index().sort_values(["unique_id", "ds"])
-    column = [name for name in forecasts.columns if name.startswith("LSTM")][0]
-    return forecasts[column].to_numpy(dtype=float).reshape(len(origins), HORIZON)
+# -------------------------------------------------------------- deep peers ---
 
 
 def deep_peers_available():
@@ -426,7 +245,7 @@ def deep_peers_available():
     return available
 
 
-# ----------------------------------------------------------------- part 1 ---
+# ------------------------------------------------------------------ part 1 ---
 
 
 def part_single(args, table):
@@ -554,12 +373,7 @@ def part_single(args, table):
         )
 
 
-# ----------------------------------------------------------------- part 2 ---
-
-
-def mase(forecast, test, train):
-    """MAE of the forecast over the mean absolute one-step naive error."""
-    return mae(forecast, test) / float(np.mean(np.abs(np.diff(train))))
+# ------------------------------------------------------------------ part 2 ---
 
 
 def part_panel(args, table):
@@ -655,7 +469,7 @@ def part_panel(args, table):
     )
 
 
-# ----------------------------------------------------------------- part 3 ---
+# ------------------------------------------------------------------ part 3 ---
 
 
 # The rows of part 3: a label and the wrapper's split parameters.
@@ -730,7 +544,7 @@ def part_conformal(args, table):
         )
 
 
-# ------------------------------------------------------------------- main ---
+# -------------------------------------------------------------------- main ---
 
 
 def main(argv=None):

@@ -70,11 +70,11 @@ happened to allocate before does not change how fast torch's allocations
 are; see there.
 
 The code is split by concern: ``_common.py`` holds the timing and table
-helpers all benchmarks share, ``_training_models.py`` the reference model
-three ways (regressor, hand-written loop, Keras) and the data,
-``_training_sections.py`` sections (a) to (c) and (e), and ``_training_scaling.py``
-section (d) with its child process. This file parses the arguments and
-prints the table.
+helpers all benchmarks share; the package ``training/`` holds this
+benchmark's parts: ``training/models.py`` the reference model three ways
+(regressor, hand-written loop, Keras) and the data, ``training/sections.py``
+sections (a) to (c) and (e), and ``training/scaling.py`` section (d) with
+its child process. This file parses the arguments and prints the table.
 """
 
 import argparse
@@ -86,10 +86,10 @@ import sklearn
 import skorch
 import torch
 from _common import Table, settle_allocator
-from _training_models import N_OUTPUTS, N_TIMESTEPS, make_data
-from _training_scaling import bench_scaling, scaling_child
-from _training_sections import bench_defaults, bench_ragged, bench_reference
 from sklearn.exceptions import ConvergenceWarning
+from training.models import N_OUTPUTS, N_TIMESTEPS, make_data
+from training.scaling import bench_scaling, scaling_child
+from training.sections import bench_defaults, bench_ragged, bench_reference
 
 FULL_SIZES = {
     "n_train": 10_000,

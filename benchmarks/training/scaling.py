@@ -1,7 +1,8 @@
 """Section (d) of the training benchmark: scaling of the defaults, and memory.
 
 Time per epoch against the number of sequences and their length. The large
-case runs in a child process, ``bench_training.py --scaling-child``, whose
+case runs in a child process, ``benchmarks/bench_training.py
+--scaling-child`` (the entry point, one folder up, not this module), whose
 body is `scaling_child`: its peak RSS then belongs to those fits alone, and
 each of its large fits sits between two small ones for the ratio (d3).
 """
@@ -23,15 +24,17 @@ from _common import (
     seconds_text,
     timed,
 )
-from _training_models import N_TIMESTEPS
 
 from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
+
+from .models import N_TIMESTEPS
 
 # Fits on the large data in (d), each between two fits on the small data.
 LARGE_REPEATS = 2
 # The child runs the entry point, so that it sets up torch's threads and the
 # allocator as this process did before it dispatches to `scaling_child`.
-ENTRY_POINT = Path(__file__).with_name("bench_training.py")
+# It lives in benchmarks/, one folder above this module.
+ENTRY_POINT = Path(__file__).resolve().parent.parent / "bench_training.py"
 
 
 def per_epoch(stopwatch, n_epochs):

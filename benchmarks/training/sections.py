@@ -12,7 +12,10 @@ import statistics
 
 import numpy as np
 from _common import log, mae, ratio_text, seconds_text, timed
-from _training_models import (
+
+from sklearn_slstm import StackedLSTMRegressor
+
+from .models import (
     REFERENCE_BATCH_SIZE,
     fit_hand_loop,
     fit_keras,
@@ -20,8 +23,6 @@ from _training_models import (
     keras_available,
     reference_regressor,
 )
-
-from sklearn_slstm import StackedLSTMRegressor
 
 DEFAULT_SEEDS = 3
 

@@ -1,0 +1,183 @@
+"""The models of the real-series benchmarks: the library's and its peers.
+
+Shared by ``bench_real_series.py`` (which describes every model),
+``bench_budget.py`` and ``bench_defaults.py``. The ``*_origins`` functions
+forecast ``HORIZON`` steps from each rolling origin of one series (part 1
+of ``bench_real_series.py``) and return an array of shape
+(n_origins, HORIZON); they take their options as keywords and ignore those
+they do not need. Peer packages are imported only when a peer runs.
+"""
+
+import tempfile
+
+import numpy as np
+import pandas as pd
+from _common import mae
+from real_series_data import (
+    HORIZON,
+    TEST_POINTS,
+    origin_windows,
+    rolling_origins,
+    window_length,
+)
+from sklearn.linear_model import Ridge
+
+from sklearn_slstm import StackedLSTMRegressor, make_windows
+
+# The deep peers' training with ``quick=True`` (``--quick``).
+QUICK_DARTS_PARAMS = {"n_epochs": 1}
+QUICK_NEURALFORECAST_PARAMS = {"max_steps": 5}
+
+
+def lstm_regressor(seed, params):
+    return StackedLSTMRegressor(**{"random_state": seed, **params})
+
+
+def fit_relative_ridge(X, y, *, fit_intercept=True):
+    """Ridge (default alpha) on windows made relative to their last value."""
+    last = X[:, -1:]
+    return Ridge(fit_intercept=fit_intercept).fit(X - last, y - last)
+
+
+def predict_relative_ridge(ridge, X):
+    last = X[:, -1:]
+    return ridge.predict(X - last) + last
+
+
+def seasonal_naive(history, season, horizon):
+    """Repeat the last season; the last value when ``season`` is 1."""
+    return np.resize(history[-season:], horizon)
+
+
+def statsforecast_class(name):
+    """A model class of statsforecast, imported only when a part needs it."""
+    from statsforecast import models
+
+    return getattr(models, name)
+
+
+def statsforecast_forecast(model_class, history, horizon, season):
+    """Fit a statsforecast model on ``history`` and forecast ``horizon`` steps."""
+    model = model_class(season_length=season)
+    return model.forecast(y=history, h=horizon)["mean"]
+
+
+def lstm_origins(series, origins, *, n_timesteps, seed, lstm_params, **_):
+    X, y = make_windows(series[: origins[0]], n_timesteps, horizon=HORIZON)
+    regressor = lstm_regressor(seed, lstm_params).fit(X, y)
+    return regressor.predict(origin_windows(series, origins, n_timesteps))
+
+
+def ridge_origins(series, origins, *, n_timesteps, **_):
+    X, y = make_windows(series[: origins[0]], n_timesteps, horizon=HORIZON)
+    ridge = fit_relative_ridge(X, y)
+    return predict_relative_ridge(ridge, origin_windows(series, origins, n_timesteps))
+
+
+def snaive_origins(series, origins, *, season, **_):
+    return np.stack(
+        [seasonal_naive(series[:origin], season, HORIZON) for origin in origins]
+    )
+
+
+def statsforecast_origins(model_class):
+    """Refit ``model_class`` at every origin on all data up to it."""
+
+    def forecast(series, origins, *, season, **_):
+        return np.stack(
+            [
+                statsforecast_forecast(model_class, series[:origin], HORIZON, season)
+                for origin in origins
+            ]
+        )
+
+    return forecast
+
+
+def darts_origins(series, origins, *, n_timesteps, seed, quick, **_):
+    """darts BlockRNNModel (LSTM), trained once on the pre-test data."""
+    from darts import TimeSeries
+    from darts.models import BlockRNNModel
+
+    with tempfile.TemporaryDirectory() as work_dir:
+        model = BlockRNNModel(
+            model="LSTM",
+            input_chunk_length=n_timesteps,
+            output_chunk_length=HORIZON,
+            random_state=seed,
+            work_dir=work_dir,
+            pl_trainer_kwargs={
+                "enable_progress_bar": False,
+                "enable_model_summary": False,
+                "logger": False,
+            },
+            **(QUICK_DARTS_PARAMS if quick else {}),
+        )
+        values = series.astype(np.float32)
+        model.fit(TimeSeries.from_values(values[: origins[0]]))
+        forecasts = model.predict(
+            n=HORIZON,
+            series=[TimeSeries.from_values(values[:origin]) for origin in origins],
+            verbose=False,
+        )
+    return np.stack([forecast.values()[:, 0] for forecast in forecasts])
+
+
+def neuralforecast_origins(series, origins, *, n_timesteps, seed, quick, **_):
+    """neuralforecast LSTM, trained once on the pre-test data."""
+    from neuralforecast import NeuralForecast
+    from neuralforecast.models import LSTM as NeuralForecastLSTM
+
+    def frame(values, unique_id):
+        return pd.DataFrame(
+            {"unique_id": unique_id, "ds": np.arange(len(values)), "y": values}
+        )
+
+    with tempfile.TemporaryDirectory() as work_dir:
+        model = NeuralForecastLSTM(
+            h=HORIZON,
+            input_size=n_timesteps,
+            random_seed=seed,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            logger=False,
+            default_root_dir=work_dir,
+            **(QUICK_NEURALFORECAST_PARAMS if quick else {}),
+        )
+        forecaster = NeuralForecast(models=[model], freq=1)
+        forecaster.fit(df=frame(series[: origins[0]], "train"))
+        # One series per origin, named so that they sort in origin order.
+        histories = pd.concat(
+            [frame(series[:origin], f"{k:03d}") for k, origin in enumerate(origins)]
+        )
+        forecasts = forecaster.predict(df=histories)
+    forecasts = forecasts.reset_index().sort_values(["unique_id", "ds"])
+    column = [name for name in forecasts.columns if name.startswith("LSTM")][0]
+    return forecasts[column].to_numpy(dtype=float).reshape(len(origins), HORIZON)
+
+
+# -------------------------------------------------- the LSTM alone, part 1 ---
+
+
+def real_series_ratios(params, seeds, series_list):
+    """Per seed, the LSTM's MAE over seasonal naive's on each series."""
+    n_timesteps = window_length(
+        HORIZON, [values[: len(values) - TEST_POINTS] for *_, values in series_list]
+    )
+    ratios = []
+    for seed in seeds:
+        row = []
+        for _, _, season, values in series_list:
+            origins = rolling_origins(len(values))
+            actual = np.stack([values[o : o + HORIZON] for o in origins])
+            predicted = lstm_origins(
+                values,
+                origins,
+                n_timesteps=n_timesteps,
+                seed=seed,
+                lstm_params=params,
+            )
+            naive = snaive_origins(values, origins, season=season)
+            row.append(mae(predicted, actual) / mae(naive, actual))
+        ratios.append(row)
+    return np.array(ratios)
