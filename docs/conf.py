@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import sklearn_slstm
+from sklearn_slstm._base import BaseStackedLSTM
 
 DOCS_DIR = Path(__file__).resolve().parent
 # Makes docs/sphinxext importable, for the gallery's sort key.
@@ -40,6 +41,13 @@ autosummary_generate = True
 autodoc_default_options = {"members": True}
 # numpydoc renders the docstring sections; the class template lists members.
 numpydoc_show_class_members = False
+# The methods an estimator inherits from the family's base are its own and
+# documented on its page; the template names those from scikit-learn apart.
+autosummary_context = {
+    "family_members": sorted(
+        name for name in vars(BaseStackedLSTM) if not name.startswith("_")
+    )
+}
 
 # -- Gallery -------------------------------------------------------------------
 sphinx_gallery_conf = {
@@ -83,13 +91,16 @@ def _check_api_reference(app, config):
         )
 
 
-def _skip_metadata_request_methods(app, what, name, obj, skip, options):
-    """Leave out scikit-learn's generated ``set_*_request`` methods.
+def _skip_foreign_members(app, what, name, obj, skip, options):
+    """Leave out the members that scikit-learn defines.
 
-    scikit-learn adds them to every estimator class for metadata routing;
-    their docstrings refer to scikit-learn's own documentation.
+    Inherited members are documented only when this package defines them
+    (the family's base class); scikit-learn's own (``get_params``,
+    ``score``, the generated ``set_*_request`` methods of metadata routing)
+    are documented by scikit-learn, and the class template names them.
     """
-    if re.fullmatch(r"set_\w+_request", name):
+    module = getattr(obj, "__module__", None) or ""
+    if re.fullmatch(r"set_\w+_request", name) or module.startswith("sklearn."):
         return True
     return None
 
@@ -117,4 +128,4 @@ def _write_cli_help(app):
 def setup(app):
     app.connect("config-inited", _check_api_reference)
     app.connect("builder-inited", _write_cli_help)
-    app.connect("autodoc-skip-member", _skip_metadata_request_methods)
+    app.connect("autodoc-skip-member", _skip_foreign_members)

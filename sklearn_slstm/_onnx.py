@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ._version import __version__
+from . import _version
 
 _INSTALL_HINT = 'pip install "sklearn-slstm[onnx]"'
 
@@ -119,7 +119,7 @@ def export_onnx(module, path, *, scaling, n_timesteps, n_channels, n_outputs, fl
             "sklearn_slstm.n_timesteps": str(n_timesteps),
             "sklearn_slstm.n_channels": str(n_channels),
             "sklearn_slstm.n_outputs": str(n_outputs),
-            "sklearn_slstm.version": __version__,
+            "sklearn_slstm.version": _version.__version__,
         }
     )
     path = Path(path)

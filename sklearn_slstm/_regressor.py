@@ -1,7 +1,6 @@
 """StackedLSTMRegressor: sequence regression on the shared base."""
 
 import numpy as np
-import torch
 from sklearn.base import RegressorMixin
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -11,6 +10,7 @@ from ._base import BaseStackedLSTM
 from ._forecast import recursive_forecast
 from ._onnx import export_onnx
 from ._training import REGRESSION
+from ._validation import as_tensor
 
 
 class StackedLSTMRegressor(RegressorMixin, BaseStackedLSTM):
@@ -306,7 +306,7 @@ class StackedLSTMRegressor(RegressorMixin, BaseStackedLSTM):
                 f"with {self.n_outputs_} outputs"
                 f"{' (1D y)' if self._y_was_1d else ''}."
             )
-        return torch.from_numpy(targets), attributes
+        return as_tensor(targets), attributes
 
     def _scale_targets(self, targets, scaling, reference, *, fit):
         if fit:

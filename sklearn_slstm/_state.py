@@ -44,7 +44,7 @@ from skorch.history import History
 from ._scaling import SCALINGS
 from ._training import loading_device
 from ._validation import as_tensor, check_hidden_layer_sizes
-from ._version import __version__
+from . import _version
 
 # Limits on what a state may describe. They are far above any model this
 # library trains in practice, and keep a crafted file or skops payload from
@@ -76,11 +76,11 @@ class InconsistentVersionWarning(_SklearnVersionWarning):
 
 
 def warn_if_other_version(estimator_name, saved_version):
-    if saved_version != __version__:
+    if saved_version != _version.__version__:
         warnings.warn(
             InconsistentVersionWarning(
                 estimator_name=estimator_name,
-                current_sklearn_version=__version__,
+                current_sklearn_version=_version.__version__,
                 original_sklearn_version=saved_version,
             ),
             stacklevel=3,
@@ -182,7 +182,7 @@ def get_state(estimator):
     """The state of ``estimator`` that pickle, skops and ``save`` store."""
     attributes = dict(vars(estimator))
     state = {
-        "sklearn_slstm_version": __version__,
+        "sklearn_slstm_version": _version.__version__,
         "params": {
             name: attributes.pop(name)
             for name in estimator._get_param_names()

@@ -134,12 +134,14 @@ def colour_wanted():
 
 
 class SequenceNetMixin:
-    """What the nets of every task add to skorch's: fixed-size prediction
-    batches, sample weights, owned random draws, a clear error on divergence.
+    """What the net of every estimator adds to skorch's net.
 
-    Mixed into a skorch net class (``SequenceRegressorNet``), before it.
+    Mixed in before a skorch net class (see ``SequenceRegressorNet``); the
+    net then predicts in batches of a fixed size, takes sample weights,
+    draws from random generators it owns, and stops with a clear error
+    when training diverges.
 
-    See ``INFERENCE_BATCH_SIZE``: a short batch is padded with zeros and the
+    Prediction batches: see ``INFERENCE_BATCH_SIZE``; a short batch is padded with zeros and the
     padding's outputs are dropped. The table of epochs is an ``EpochLog``.
     A NaN or infinite loss stops training with a clear error before the
     optimizer step, so the weights never take a non-finite update.
