@@ -136,7 +136,7 @@ def test_same_random_state_identical_across_processes(sine_data, tmp_path, tiny_
         "import joblib, sys\n"
         "from sklearn_slstm import StackedLSTMRegressor\n"
         f"X, y = joblib.load({str(tmp_path / 'data.joblib')!r})\n"
-        f"reg = StackedLSTMRegressor(**{tiny_params!r}).fit(X, y)\n"
+        f"reg = StackedLSTMRegressor(**{dict(tiny_params)!r}).fit(X, y)\n"
         f"joblib.dump(reg.predict(X), {str(tmp_path / 'pred.joblib')!r})\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True)
