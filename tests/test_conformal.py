@@ -226,3 +226,12 @@ def test_unshuffled_split_ignores_random_state():
         for seed in (0, 1)
     ]
     np.testing.assert_array_equal(*widths)
+
+
+def test_conformal_intervals_on_padded_rows(ragged, tiny_params):
+    _, X, y = ragged
+    intervals = ConformalIntervalRegressor(
+        StackedLSTMRegressor(**tiny_params), random_state=0
+    ).fit(X, y)
+    lower, upper = intervals.predict_interval(X)
+    assert np.isfinite(lower).all() and (lower <= upper).all()
