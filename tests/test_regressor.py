@@ -250,25 +250,6 @@ def test_user_callbacks_are_not_changed(sine_data, tiny_params):
     assert not hasattr(recorder, "snapshots")
 
 
-# Short constant-rate fits; their ConvergenceWarning is tested elsewhere.
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_warm_start_continues_from_previous_weights(sine_data, tiny_params):
-    X, y = sine_data
-    warm = StackedLSTMRegressor(
-        **tiny_params, learning_rate="constant", warm_start=True
-    )
-    warm.fit(X, y)
-    first_curve = list(warm.loss_curve_)
-    warm.fit(X, y)
-    assert warm.n_iter_ == 4
-    assert warm.loss_curve_[:2] == first_curve
-    # The continued fit starts where the first one ended, not from scratch.
-    assert warm.loss_curve_[2] < first_curve[0]
-    warm.set_params(hidden_layer_sizes=(4,))
-    with pytest.raises(ValueError, match="warm_start"):
-        warm.fit(X, y)
-
-
 class _RecordGradientNorm(Callback):
     """Record the gradient's total norm as the optimizer will see it."""
 
