@@ -17,15 +17,15 @@ import pytest
 import torch
 from sklearn.model_selection import GridSearchCV
 
-from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
+from sklearn_slstm import StackedLSTMRegressor
 
 GRID = {"hidden_layer_sizes": [(4,), (4, 4)]}
 
 
 @pytest.fixture(scope="module")
-def data():
-    """80 waves of 10 steps; targets the 5 values that follow."""
-    return make_damped_sine(n_samples=80, n_timesteps=10, random_state=0)
+def data(small_sine_data):
+    """40 waves of 10 steps; targets the 3 values that follow."""
+    return small_sine_data
 
 
 def _search(n_jobs=None):

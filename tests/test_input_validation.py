@@ -10,29 +10,27 @@ import scipy.sparse as sp
 import torch
 from sklearn.exceptions import NotFittedError
 
-from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
-
-FAST = {"hidden_layer_sizes": (3,), "max_iter": 1, "random_state": 0}
+from sklearn_slstm import StackedLSTMRegressor
 
 
 @pytest.fixture(scope="module")
-def data():
+def data(small_sine_data):
     """40 waves of 10 steps; targets the 3 values that follow."""
-    return make_damped_sine(n_samples=40, n_timesteps=10, n_outputs=3, random_state=0)
+    return small_sine_data
 
 
 @pytest.fixture(scope="module")
-def fitted(data):
+def fitted(data, tiny_params):
     """A model fitted on 2D X (10 timesteps, 1 channel) and 2D y (3 outputs)."""
     X, y = data
-    return StackedLSTMRegressor(**FAST).fit(X, y)
+    return StackedLSTMRegressor(**tiny_params).fit(X, y)
 
 
 @pytest.fixture(scope="module")
-def fitted_3d(data):
+def fitted_3d(data, tiny_params):
     """A model fitted on 3D X with 2 channels."""
     X, y = data
-    return StackedLSTMRegressor(**FAST).fit(np.stack([X, 1 - X], axis=-1), y)
+    return StackedLSTMRegressor(**tiny_params).fit(np.stack([X, 1 - X], axis=-1), y)
 
 
 def _with(X, row, column, value):
@@ -131,32 +129,32 @@ FIT_DATA_ERRORS = {
 
 
 @pytest.mark.parametrize("case", FIT_DATA_ERRORS)
-def test_malformed_data_at_fit(data, case):
+def test_malformed_data_at_fit(data, case, tiny_params):
     make_bad, error, message = FIT_DATA_ERRORS[case]
     X, y = make_bad(*data)
     with pytest.raises(error, match=message):
-        StackedLSTMRegressor(**FAST).fit(X, y)
+        StackedLSTMRegressor(**tiny_params).fit(X, y)
 
 
-def test_early_stopping_with_too_few_samples(data):
+def test_early_stopping_with_too_few_samples(data, tiny_params):
     X, y = data
     regressor = StackedLSTMRegressor(
-        **FAST, early_stopping=True, validation_fraction=0.99
+        **tiny_params, early_stopping=True, validation_fraction=0.99
     )
     with pytest.raises(ValueError, match="needs at least one training sample"):
         regressor.fit(X[:10], y[:10])
 
 
-def test_cuda_requested_without_cuda(data, monkeypatch):
+def test_cuda_requested_without_cuda(data, monkeypatch, tiny_params):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     X, y = data
     with pytest.raises(ValueError, match="device='cuda'.*CUDA is not available"):
-        StackedLSTMRegressor(**FAST, device="cuda").fit(X, y)
+        StackedLSTMRegressor(**tiny_params, device="cuda").fit(X, y)
 
 
-def test_huge_batch_size_is_clipped_to_the_data(data):
+def test_huge_batch_size_is_clipped_to_the_data(data, tiny_params):
     X, y = data
-    regressor = StackedLSTMRegressor(**FAST, batch_size=10**9).fit(X, y)
+    regressor = StackedLSTMRegressor(**tiny_params, batch_size=10**9).fit(X, y)
     y_pred = regressor.predict(X)
     assert y_pred.shape == y.shape
     assert np.isfinite(y_pred).all()
@@ -191,9 +189,9 @@ PREDICT_ERRORS = {
 }
 
 
-def test_partial_fit_names_a_wrong_length_in_time_steps(data):
+def test_partial_fit_names_a_wrong_length_in_time_steps(data, tiny_params):
     X, y = data
-    reg = StackedLSTMRegressor(**FAST).partial_fit(X, y)
+    reg = StackedLSTMRegressor(**tiny_params).partial_fit(X, y)
     with pytest.raises(ValueError, match="sequences of X have 8 time steps, the "):
         reg.partial_fit(X[:, :8], y)
 
@@ -226,10 +224,12 @@ def test_predict_before_fit(data):
         StackedLSTMRegressor().predict(data[0])
 
 
-def test_renamed_dataframe_columns_at_predict(data):
+def test_renamed_dataframe_columns_at_predict(data, tiny_params):
     X, y = data
     columns = [f"t{i}" for i in range(X.shape[1])]
-    regressor = StackedLSTMRegressor(**FAST).fit(pd.DataFrame(X, columns=columns), y)
+    regressor = StackedLSTMRegressor(**tiny_params).fit(
+        pd.DataFrame(X, columns=columns), y
+    )
     renamed = pd.DataFrame(X, columns=[f"s{i}" for i in range(X.shape[1])])
     with pytest.raises(ValueError, match="feature names should match"):
         regressor.predict(renamed)
@@ -271,9 +271,9 @@ def test_every_parameter_has_invalid_cases():
 
 
 @pytest.mark.parametrize(("name", "value"), INVALID_CASES)
-def test_invalid_parameter_values(data, name, value):
+def test_invalid_parameter_values(data, name, value, tiny_params):
     X, y = data
-    regressor = StackedLSTMRegressor(**{**FAST, name: value})
+    regressor = StackedLSTMRegressor(**{**tiny_params, name: value})
     with pytest.raises((ValueError, TypeError), match=name):
         regressor.fit(X, y)
 
@@ -353,7 +353,7 @@ def test_failed_fit_leaves_fitted_model_unchanged(data, fitted, case):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("container", ["array", "fortran", "dataframe", "3d"])
-def test_inputs_are_not_modified(data, dtype, container):
+def test_inputs_are_not_modified(data, dtype, container, tiny_params):
     X, y = (array.astype(dtype) for array in data)
     if container == "fortran":
         X = np.asfortranarray(X)
@@ -362,7 +362,7 @@ def test_inputs_are_not_modified(data, dtype, container):
     elif container == "3d":
         X = np.stack([X, X], axis=-1)
     X_before, y_before = copy.deepcopy(X), y.copy()
-    regressor = StackedLSTMRegressor(**FAST).fit(X, y)
+    regressor = StackedLSTMRegressor(**tiny_params).fit(X, y)
     regressor.predict(X)
     np.testing.assert_array_equal(np.asarray(X), np.asarray(X_before))
     np.testing.assert_array_equal(y, y_before)

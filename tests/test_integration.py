@@ -101,13 +101,14 @@ def test_joblib_workers_share_the_cores_without_oversubscription(
     X, y = sine_data
     n_jobs = 2
     threads = joblib.Parallel(n_jobs=n_jobs)(
-        joblib.delayed(_threads_used_in_fit)(X, y, tiny_params) for _ in range(n_jobs)
+        joblib.delayed(_threads_used_in_fit)(X, y, dict(tiny_params))
+        for _ in range(n_jobs)
     )
     assert threads == [max(1, joblib.cpu_count() // n_jobs)] * n_jobs
     # The documented setting that overrides the share.
     with joblib.parallel_config(backend="loky", inner_max_num_threads=2):
         threads = joblib.Parallel(n_jobs=n_jobs)(
-            joblib.delayed(_threads_used_in_fit)(X, y, tiny_params)
+            joblib.delayed(_threads_used_in_fit)(X, y, dict(tiny_params))
             for _ in range(n_jobs)
         )
     # torch never takes more threads than there are cores.

@@ -5,13 +5,13 @@ import warnings
 import numpy as np
 import pytest
 
-from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
+from sklearn_slstm import StackedLSTMRegressor
 
 
 @pytest.fixture(scope="module")
-def data():
-    X, y = make_damped_sine(n_samples=80, n_timesteps=10, random_state=0)
-    return X.astype(np.float32), y.astype(np.float32)
+def data(small_sine_data):
+    """The shared small data set, as float32 copies."""
+    return tuple(array.astype(np.float32) for array in small_sine_data)
 
 
 def _read_only(array):

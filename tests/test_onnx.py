@@ -1,4 +1,7 @@
-"""ONNX export: onnxruntime reproduces predict, for every shape of model."""
+"""ONNX export: onnxruntime reproduces predict, for every shape of model.
+
+Also on NaN-padded sequences of different lengths.
+"""
 
 import sys
 
@@ -6,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
+from sklearn_slstm import StackedLSTMRegressor, make_damped_sine, pad_sequences
 
 # Short sequences: the exporter traces the LSTM step by step.
 N_TIMESTEPS = 6
@@ -92,15 +95,16 @@ def test_batch_dimension_is_dynamic(exported):
 
 
 def test_graph_signature_and_metadata(exported):
-    reg, path, session, _ = exported
+    reg, path, session, X_test = exported
     (graph_input,) = session.get_inputs()
     (graph_output,) = session.get_outputs()
     assert graph_input.name == "X"
     assert graph_input.type == "tensor(float)"
     assert isinstance(graph_input.shape[0], str)  # dynamic batch
-    assert graph_input.shape[1:] == [N_TIMESTEPS, reg._n_channels]
+    n_channels = X_test.shape[2] if X_test.ndim == 3 else 1
+    assert graph_input.shape[1:] == [N_TIMESTEPS, n_channels]
     assert graph_output.name == "y_pred"
-    assert len(graph_output.shape) == (1 if reg._y_was_1d else 2)
+    assert len(graph_output.shape) == reg.predict(X_test).ndim
     metadata = session.get_modelmeta().custom_metadata_map
     assert metadata["sklearn_slstm.n_timesteps"] == str(N_TIMESTEPS)
     assert metadata["sklearn_slstm.n_outputs"] == str(reg.n_outputs_)
@@ -148,3 +152,15 @@ def test_graph_takes_raw_values_and_returns_raw_scale(
     np.testing.assert_allclose(
         run_session(session, X_raw), reg.predict(X_raw), rtol=1e-5, atol=1e-5
     )
+
+
+def test_onnx_graph_takes_the_padded_array(onnxruntime, ragged, tiny_params, tmp_path):
+    sequences, X, y = ragged
+    for params in ({}, {"bidirectional": True}):
+        regressor = StackedLSTMRegressor(**{**tiny_params, **params}).fit(X, y)
+        path = regressor.to_onnx(tmp_path / "model.onnx")
+        session = onnxruntime.InferenceSession(str(path))
+        post = pad_sequences(sequences, padding="post")
+        for padded in (X, post):
+            (y_onnx,) = session.run(None, {"X": padded[:, :, None].astype(np.float32)})
+            np.testing.assert_allclose(y_onnx, regressor.predict(padded), rtol=1e-5)

@@ -1,4 +1,11 @@
-"""Sequences of different lengths: NaN padding that no LSTM layer reads."""
+"""Sequences of different lengths: NaN padding that no LSTM layer reads.
+
+pad_sequences; the module's padded forward pass, in prediction and training;
+the estimator's predictions, scaling, model selection and round trips on
+padded arrays. Padding in ONNX graphs, forecasts, conformal intervals and
+make_windows is tested with those: test_onnx.py, test_forecast.py,
+test_conformal.py, test_windows.py.
+"""
 
 import pickle
 
@@ -9,28 +16,10 @@ import torch
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 
 from sklearn_slstm import (
-    ConformalIntervalRegressor,
     StackedLSTMRegressor,
-    make_windows,
     pad_sequences,
 )
 from sklearn_slstm._module import StackedLSTM
-
-FAST = {"hidden_layer_sizes": (6,), "max_iter": 3, "random_state": 0}
-
-
-def _ragged(n_sequences=60, low=5, high=15, n_channels=None, seed=0):
-    """Noisy sines of random lengths, at levels far from zero, and their next value."""
-    rng = np.random.default_rng(seed)
-    sequences, targets = [], []
-    for length in rng.integers(low, high + 1, n_sequences):
-        t = np.arange(length + 1) * 0.4 + rng.uniform(0, 6)
-        values = 50 + 5 * np.sin(t) + rng.normal(0, 0.1, length + 1)
-        if n_channels is not None:
-            values = np.stack([values, *([np.cos(t)] * (n_channels - 1))], axis=1)
-        sequences.append(values[:-1])
-        targets.append(values[-1] if n_channels is None else values[-1, 0])
-    return sequences, np.array(targets)
 
 
 def _place(sequences, n_timesteps, offsets):
@@ -162,12 +151,6 @@ def test_equal_length_rows_give_the_same_result_on_either_path():
 # --- The estimator on padded arrays -------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def ragged():
-    sequences, y = _ragged()
-    return sequences, pad_sequences(sequences), y
-
-
 @pytest.mark.parametrize(
     "params",
     [
@@ -178,9 +161,11 @@ def ragged():
     ],
     ids=["window", "global", "none", "bidirectional"],
 )
-def test_prediction_does_not_depend_on_where_the_padding_is(ragged, params):
+def test_prediction_does_not_depend_on_where_the_padding_is(
+    ragged, params, tiny_params
+):
     sequences, X, y = ragged
-    regressor = StackedLSTMRegressor(**{**FAST, **params}).fit(X, y)
+    regressor = StackedLSTMRegressor(**{**tiny_params, **params}).fit(X, y)
     n_timesteps = X.shape[1]
     expected = regressor.predict(X)
     assert np.isfinite(expected).all()
@@ -208,41 +193,43 @@ def test_padded_model_learns_and_global_statistics_skip_padding(ragged):
     assert regressor.score(X, y) > 0.8
 
 
-def test_window_scaling_of_a_padded_row_uses_its_observed_steps(ragged):
+def test_window_scaling_of_a_padded_row_uses_its_observed_steps(ragged, tiny_params):
     """A row predicts the same when its values move by a constant factor."""
     sequences, X, y = ragged
-    regressor = StackedLSTMRegressor(**FAST).fit(X, y)
+    regressor = StackedLSTMRegressor(**tiny_params).fit(X, y)
     np.testing.assert_allclose(
         regressor.predict(X * 3 + 7), regressor.predict(X) * 3 + 7, rtol=1e-5
     )
 
 
-def test_cross_validation_and_grid_search_slice_padded_rows(ragged):
+def test_cross_validation_and_grid_search_slice_padded_rows(ragged, tiny_params):
     _, X, y = ragged
     scores = cross_val_score(
-        StackedLSTMRegressor(**FAST), X, y, cv=KFold(3), scoring="r2"
+        StackedLSTMRegressor(**tiny_params), X, y, cv=KFold(3), scoring="r2"
     )
     assert scores.shape == (3,) and np.isfinite(scores).all()
     search = GridSearchCV(
-        StackedLSTMRegressor(**FAST), {"hidden_layer_sizes": [(3,), (6,)]}, cv=2
+        StackedLSTMRegressor(**tiny_params), {"hidden_layer_sizes": [(3,), (6,)]}, cv=2
     ).fit(X, y)
     assert np.isfinite(search.predict(X)).all()
 
 
-def test_multichannel_padding():
-    sequences, y = _ragged(n_channels=2)
+def test_multichannel_padding(ragged_two_channels, tiny_params):
+    sequences, y = ragged_two_channels
     X = pad_sequences(sequences, padding="post")
     assert X.ndim == 3
-    regressor = StackedLSTMRegressor(**FAST).fit(X, y)
+    regressor = StackedLSTMRegressor(**tiny_params).fit(X, y)
     np.testing.assert_allclose(
         regressor.predict(pad_sequences(sequences)), regressor.predict(X), rtol=1e-6
     )
 
 
-def test_pickle_and_save_round_trips_predict_padded_rows_identically(ragged, tmp_path):
+def test_pickle_and_save_round_trips_predict_padded_rows_identically(
+    ragged, tmp_path, tiny_params
+):
     pytest.importorskip("safetensors")
     _, X, y = ragged
-    regressor = StackedLSTMRegressor(**FAST).fit(X, y)
+    regressor = StackedLSTMRegressor(**tiny_params).fit(X, y)
     expected = regressor.predict(X)
     np.testing.assert_array_equal(
         pickle.loads(pickle.dumps(regressor)).predict(X), expected
@@ -250,52 +237,6 @@ def test_pickle_and_save_round_trips_predict_padded_rows_identically(ragged, tmp
     regressor.save(tmp_path / "model.safetensors")
     loaded = StackedLSTMRegressor.load(tmp_path / "model.safetensors")
     np.testing.assert_array_equal(loaded.predict(X), expected)
-
-
-def test_onnx_graph_takes_the_padded_array(ragged, tmp_path):
-    onnxruntime = pytest.importorskip("onnxruntime")
-    pytest.importorskip("onnxscript")
-    sequences, X, y = ragged
-    for params in ({}, {"bidirectional": True}):
-        regressor = StackedLSTMRegressor(**{**FAST, **params}).fit(X, y)
-        path = regressor.to_onnx(tmp_path / "model.onnx")
-        session = onnxruntime.InferenceSession(str(path))
-        post = pad_sequences(sequences, padding="post")
-        for padded in (X, post):
-            (y_onnx,) = session.run(None, {"X": padded[:, :, None].astype(np.float32)})
-            np.testing.assert_allclose(y_onnx, regressor.predict(padded), rtol=1e-5)
-
-
-def test_forecast_continues_after_the_last_observed_value(ragged):
-    sequences, X, y = ragged
-    regressor = StackedLSTMRegressor(**FAST).fit(X, y)
-    forecast = regressor.forecast(X, horizon=4)
-    assert forecast.shape == (len(X), 4) and np.isfinite(forecast).all()
-    # Padding after the sequences gives the same forecast.
-    np.testing.assert_allclose(
-        regressor.forecast(pad_sequences(sequences, padding="post"), horizon=4),
-        forecast,
-        rtol=1e-6,
-    )
-    # The first value is predict's; the next reads it as the latest value.
-    np.testing.assert_allclose(forecast[:, 0], regressor.predict(X), rtol=1e-6)
-    longer = pad_sequences(
-        [
-            np.append(s, first)
-            for s, first in zip(sequences, forecast[:, 0], strict=True)
-        ],
-        maxlen=X.shape[1],
-    )
-    np.testing.assert_allclose(forecast[:, 1], regressor.predict(longer), rtol=1e-5)
-
-
-def test_forecast_refuses_nan_inside_a_sequence(ragged):
-    _, X, y = ragged
-    regressor = StackedLSTMRegressor(**FAST).fit(X, y)
-    X_gap = X.copy()
-    X_gap[0, -3] = np.nan
-    with pytest.raises(ValueError, match="NaN between its observed time steps"):
-        regressor.forecast(X_gap, horizon=2)
 
 
 def test_sample_weights_on_padded_rows_equal_repeated_rows(ragged):
@@ -309,42 +250,3 @@ def test_sample_weights_on_padded_rows_equal_repeated_rows(ragged):
     weighted = regressor.fit(X, y, sample_weight=weights).predict(X)
     repeated = regressor.fit(X.repeat(weights, axis=0), y.repeat(weights)).predict(X)
     np.testing.assert_allclose(weighted, repeated, rtol=1e-4)
-
-
-def test_conformal_intervals_on_padded_rows(ragged):
-    _, X, y = ragged
-    intervals = ConformalIntervalRegressor(
-        StackedLSTMRegressor(**FAST), random_state=0
-    ).fit(X, y)
-    lower, upper = intervals.predict_interval(X)
-    assert np.isfinite(lower).all() and (lower <= upper).all()
-
-
-# --- make_windows with short histories ----------------------------------------
-
-
-def test_make_windows_pads_the_windows_before_a_series_starts():
-    X, y, series_index = make_windows(
-        [np.arange(10.0), np.arange(100.0, 104.0)],
-        n_timesteps=5,
-        horizon=2,
-        min_timesteps=2,
-        return_series_index=True,
-    )
-    # Series 0: windows ending at points 1..7; series 1 (4 points): one window.
-    np.testing.assert_array_equal(np.bincount(series_index), [7, 1])
-    np.testing.assert_array_equal(X[0], [np.nan, np.nan, np.nan, 0, 1])
-    np.testing.assert_array_equal(y[0], [2, 3])
-    np.testing.assert_array_equal(X[-1], [np.nan, np.nan, np.nan, 100, 101])
-    np.testing.assert_array_equal(y[-1], [102, 103])
-    assert np.isfinite(y).all()
-    # Full windows are those of make_windows without min_timesteps.
-    full_X, full_y = make_windows(np.arange(10.0), n_timesteps=5, horizon=2)
-    np.testing.assert_array_equal(X[3:7], full_X)
-    np.testing.assert_array_equal(y[3:7], full_y)
-    StackedLSTMRegressor(**FAST).fit(X, y)
-
-
-def test_make_windows_min_timesteps_above_n_timesteps_is_refused():
-    with pytest.raises(ValueError, match="min_timesteps=6 must not exceed"):
-        make_windows(np.arange(10.0), n_timesteps=5, min_timesteps=6)

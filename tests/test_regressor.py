@@ -136,7 +136,7 @@ def test_same_random_state_identical_across_processes(sine_data, tmp_path, tiny_
         "import joblib, sys\n"
         "from sklearn_slstm import StackedLSTMRegressor\n"
         f"X, y = joblib.load({str(tmp_path / 'data.joblib')!r})\n"
-        f"reg = StackedLSTMRegressor(**{tiny_params!r}).fit(X, y)\n"
+        f"reg = StackedLSTMRegressor(**{dict(tiny_params)!r}).fit(X, y)\n"
         f"joblib.dump(reg.predict(X), {str(tmp_path / 'pred.joblib')!r})\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True)
@@ -248,25 +248,6 @@ def test_user_callbacks_are_not_changed(sine_data, tiny_params):
         X, y
     )
     assert not hasattr(recorder, "snapshots")
-
-
-# Short constant-rate fits; their ConvergenceWarning is tested elsewhere.
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_warm_start_continues_from_previous_weights(sine_data, tiny_params):
-    X, y = sine_data
-    warm = StackedLSTMRegressor(
-        **tiny_params, learning_rate="constant", warm_start=True
-    )
-    warm.fit(X, y)
-    first_curve = list(warm.loss_curve_)
-    warm.fit(X, y)
-    assert warm.n_iter_ == 4
-    assert warm.loss_curve_[:2] == first_curve
-    # The continued fit starts where the first one ended, not from scratch.
-    assert warm.loss_curve_[2] < first_curve[0]
-    warm.set_params(hidden_layer_sizes=(4,))
-    with pytest.raises(ValueError, match="warm_start"):
-        warm.fit(X, y)
 
 
 class _RecordGradientNorm(Callback):

@@ -1,4 +1,7 @@
-"""Scaling inside StackedLSTMRegressor: raw data works, statistics are kept."""
+"""Scaling inside StackedLSTMRegressor: raw data works, statistics are kept.
+
+The statistics under warm_start and partial_fit: test_continued_training.py.
+"""
 
 import pickle
 import warnings
@@ -6,30 +9,16 @@ import warnings
 import numpy as np
 import pytest
 
-from sklearn_slstm import StackedLSTMRegressor, make_windows
-
-FAST = {"max_iter": 3, "random_state": 0}
-
-
-@pytest.fixture(scope="module")
-def trending_series():
-    """A seasonal series on a trend, at a level far from unit scale."""
-    t = np.arange(480.0)
-    return 300 + 0.5 * t + 3 * np.sin(2 * np.pi * t / 12)
-
-
-@pytest.fixture(scope="module")
-def windows(trending_series):
-    return make_windows(trending_series[:400], n_timesteps=24, horizon=6)
+from sklearn_slstm import StackedLSTMRegressor
 
 
 @pytest.mark.parametrize("scaling", ["window", "global"])
-def test_predictions_follow_an_affine_change_of_units(sine_data, scaling):
+def test_predictions_follow_an_affine_change_of_units(sine_data, scaling, tiny_params):
     # Scaled data is the same in both units, so the fit is too (up to float32
     # rounding), and predictions come back in the units of y.
     X, y = sine_data
-    reg = StackedLSTMRegressor(scaling=scaling, **FAST).fit(X, y)
-    in_other_units = StackedLSTMRegressor(scaling=scaling, **FAST).fit(
+    reg = StackedLSTMRegressor(scaling=scaling, **tiny_params).fit(X, y)
+    in_other_units = StackedLSTMRegressor(scaling=scaling, **tiny_params).fit(
         1000 * X + 300, 1000 * y + 300
     )
     np.testing.assert_allclose(
@@ -40,11 +29,11 @@ def test_predictions_follow_an_affine_change_of_units(sine_data, scaling):
     )
 
 
-def test_window_scaling_maps_targets_with_the_first_channel(sine_data):
+def test_window_scaling_maps_targets_with_the_first_channel(sine_data, tiny_params):
     X, y = sine_data
     other = np.cos(X)
-    reg = StackedLSTMRegressor(**FAST).fit(np.stack([X, other], axis=-1), y)
-    shifted = StackedLSTMRegressor(**FAST).fit(
+    reg = StackedLSTMRegressor(**tiny_params).fit(np.stack([X, other], axis=-1), y)
+    shifted = StackedLSTMRegressor(**tiny_params).fit(
         np.stack([50 * X - 7, other], axis=-1), 50 * y - 7
     )
     np.testing.assert_allclose(
@@ -54,10 +43,12 @@ def test_window_scaling_maps_targets_with_the_first_channel(sine_data):
     )
 
 
-def test_window_scaling_forecasts_past_the_training_range(trending_series, windows):
+def test_window_scaling_forecasts_past_the_training_range(
+    trending_series, trending_windows
+):
     # The test period lies above every training value: only the window
     # scaling, which sees each window relative to itself, extrapolates.
-    X, y = windows
+    X, y = trending_windows
     origins = range(400, 480 - 6 + 1, 6)
     X_test = np.stack([trending_series[o - 24 : o] for o in origins])
     y_test = np.stack([trending_series[o : o + 6] for o in origins])
@@ -74,10 +65,12 @@ def test_window_scaling_forecasts_past_the_training_range(trending_series, windo
 
 @pytest.mark.parametrize("scaling", ["window", "global", None])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_fit_and_predict_leave_the_data_alone(windows, scaling, dtype):
-    X, y = (array.astype(dtype) for array in windows)
+def test_fit_and_predict_leave_the_data_alone(
+    trending_windows, scaling, dtype, tiny_params
+):
+    X, y = (array.astype(dtype) for array in trending_windows)
     X_before, y_before = X.copy(), y.copy()
-    reg = StackedLSTMRegressor(scaling=scaling, **FAST)
+    reg = StackedLSTMRegressor(scaling=scaling, **tiny_params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # scaling=None warns
         reg.fit(X, y)
@@ -86,75 +79,60 @@ def test_fit_and_predict_leave_the_data_alone(windows, scaling, dtype):
     np.testing.assert_array_equal(y, y_before)
 
 
-def test_global_statistics_are_fitted_attributes(windows):
-    X, y = windows
-    reg = StackedLSTMRegressor(scaling="global", **FAST).fit(X, y)
+def test_global_statistics_are_fitted_attributes(trending_windows, tiny_params):
+    X, y = trending_windows
+    reg = StackedLSTMRegressor(scaling="global", **tiny_params).fit(X, y)
     np.testing.assert_allclose(reg.x_mean_, [X.mean()], rtol=1e-6)
     np.testing.assert_allclose(reg.x_scale_, [X.std()], rtol=1e-5)
     np.testing.assert_allclose(reg.y_mean_, y.mean(axis=0), rtol=1e-6)
     np.testing.assert_allclose(reg.y_scale_, y.std(axis=0), rtol=1e-5)
     for scaling in ("window", None):
-        other = StackedLSTMRegressor(scaling=scaling, **FAST)
+        other = StackedLSTMRegressor(scaling=scaling, **tiny_params)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             other.fit(X, y)
         assert not hasattr(other, "x_mean_")
 
 
-def test_continued_training_keeps_the_first_statistics(windows):
-    X, y = windows
-    reg = StackedLSTMRegressor(scaling="global", **FAST).partial_fit(X, y)
-    first = reg.y_mean_.copy()
-    reg.partial_fit(X[:50] + 100, y[:50] + 100)
-    np.testing.assert_array_equal(reg.y_mean_, first)
-
-    reg = StackedLSTMRegressor(scaling="global", warm_start=True, **FAST).fit(X, y)
-    reg.fit(X + 100, y + 100)
-    np.testing.assert_array_equal(reg.y_mean_, first)
-    reg.set_params(warm_start=False).fit(X + 100, y + 100)
-    np.testing.assert_allclose(reg.y_mean_, first + 100)
-    # A fresh fit with another scaling leaves no stale statistics behind.
-    reg.set_params(scaling="window").fit(X, y)
-    assert not hasattr(reg, "x_mean_") and not hasattr(reg, "y_scale_")
-
-
-def test_constant_windows_give_finite_predictions():
+def test_constant_windows_give_finite_predictions(tiny_params):
     X = np.full((40, 10), 5.0)
     X[20:] = 0.0
     y = X[:, :2].copy()
-    reg = StackedLSTMRegressor(**FAST).fit(X, y)
+    reg = StackedLSTMRegressor(**tiny_params).fit(X, y)
     y_pred = reg.predict(X)
     assert np.isfinite(y_pred).all()
     assert np.isfinite(reg.loss_curve_).all()
 
 
-def test_windows_of_near_zero_values_keep_targets_finite():
+def test_windows_of_near_zero_values_keep_targets_finite(tiny_params):
     # The smallest float32 normal in the windows, targets of 100: without a
     # floor on the scale the scaled targets overflow and training diverges.
     X = np.zeros((30, 4, 2), dtype=np.float32)
     X[:, 0, 0] = np.finfo(np.float32).tiny
-    reg = StackedLSTMRegressor(**FAST).fit(X, np.full(30, 100.0))
+    reg = StackedLSTMRegressor(**tiny_params).fit(X, np.full(30, 100.0))
     assert np.isfinite(reg.loss_curve_).all()
     assert np.isfinite(reg.predict(X)).all()
 
 
-def test_unscaled_training_warns_when_targets_are_far_from_unit_scale(windows):
-    X, y = windows
+def test_unscaled_training_warns_when_targets_are_far_from_unit_scale(
+    trending_windows, tiny_params
+):
+    X, y = trending_windows
     with pytest.warns(UserWarning, match="scaling=None.*scaling='window'"):
-        StackedLSTMRegressor(scaling=None, **FAST).fit(X, y)
+        StackedLSTMRegressor(scaling=None, **tiny_params).fit(X, y)
 
 
-def test_unscaled_training_is_quiet_on_unit_scale_targets(sine_data):
+def test_unscaled_training_is_quiet_on_unit_scale_targets(sine_data, tiny_params):
     X, y = sine_data
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        StackedLSTMRegressor(scaling=None, **FAST).fit(X, y)
+        StackedLSTMRegressor(scaling=None, **tiny_params).fit(X, y)
 
 
 @pytest.mark.parametrize("scaling", ["window", "global"])
-def test_pickle_and_forecast_carry_the_scaling(windows, scaling):
-    X, y = windows
-    reg = StackedLSTMRegressor(scaling=scaling, **FAST).fit(X, y[:, 0])
+def test_pickle_and_forecast_carry_the_scaling(trending_windows, scaling, tiny_params):
+    X, y = trending_windows
+    reg = StackedLSTMRegressor(scaling=scaling, **tiny_params).fit(X, y[:, 0])
     restored = pickle.loads(pickle.dumps(reg))
     np.testing.assert_array_equal(restored.predict(X), reg.predict(X))
     np.testing.assert_array_equal(

@@ -1,11 +1,11 @@
-"""make_windows: shapes, values, panels, covariates and input checks."""
+"""make_windows: shapes, values, panels, covariates, short histories, input checks."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.model_selection import GroupKFold
 
-from sklearn_slstm import make_windows
+from sklearn_slstm import StackedLSTMRegressor, make_windows
 
 
 def test_univariate_windows_and_targets():
@@ -151,3 +151,33 @@ def test_invalid_integers_raise(kwargs):
     arguments = {"n_timesteps": 2, **kwargs}
     with pytest.raises(ValueError, match="must be an int in the range"):
         make_windows(np.arange(10.0), **arguments)
+
+
+# --- short histories, padded with NaN ----------------------------------------
+
+
+def test_make_windows_pads_the_windows_before_a_series_starts(tiny_params):
+    X, y, series_index = make_windows(
+        [np.arange(10.0), np.arange(100.0, 104.0)],
+        n_timesteps=5,
+        horizon=2,
+        min_timesteps=2,
+        return_series_index=True,
+    )
+    # Series 0: windows ending at points 1..7; series 1 (4 points): one window.
+    np.testing.assert_array_equal(np.bincount(series_index), [7, 1])
+    np.testing.assert_array_equal(X[0], [np.nan, np.nan, np.nan, 0, 1])
+    np.testing.assert_array_equal(y[0], [2, 3])
+    np.testing.assert_array_equal(X[-1], [np.nan, np.nan, np.nan, 100, 101])
+    np.testing.assert_array_equal(y[-1], [102, 103])
+    assert np.isfinite(y).all()
+    # Full windows are those of make_windows without min_timesteps.
+    full_X, full_y = make_windows(np.arange(10.0), n_timesteps=5, horizon=2)
+    np.testing.assert_array_equal(X[3:7], full_X)
+    np.testing.assert_array_equal(y[3:7], full_y)
+    StackedLSTMRegressor(**tiny_params).fit(X, y)
+
+
+def test_make_windows_min_timesteps_above_n_timesteps_is_refused():
+    with pytest.raises(ValueError, match="min_timesteps=6 must not exceed"):
+        make_windows(np.arange(10.0), n_timesteps=5, min_timesteps=6)

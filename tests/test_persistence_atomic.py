@@ -1,4 +1,8 @@
-"""save never leaves a broken model file: failed, limited or killed saves."""
+"""save never leaves a broken model file: failed, limited or killed saves.
+
+Round trips: test_persistence_save_load.py; refused files:
+test_persistence_untrusted.py.
+"""
 
 import os
 import signal
@@ -11,23 +15,22 @@ import time
 import numpy as np
 import pytest
 
-from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
+from sklearn_slstm import StackedLSTMRegressor
 
 pytest.importorskip("safetensors")
 
-FAST = {"hidden_layer_sizes": (5,), "max_iter": 1, "random_state": 0}
-
 
 @pytest.fixture(scope="module")
-def data():
-    return make_damped_sine(n_samples=40, n_timesteps=8, n_outputs=2, random_state=0)
+def data(small_sine_data):
+    """40 waves of 10 steps; targets the 3 values that follow."""
+    return small_sine_data
 
 
 @pytest.fixture
-def good_file(data, tmp_path):
+def good_file(data, tiny_params, tmp_path):
     """A saved model, its bytes and its predictions."""
     X, y = data
-    reg = StackedLSTMRegressor(**FAST).fit(X, y)
+    reg = StackedLSTMRegressor(**tiny_params).fit(X, y)
     path = tmp_path / "model.safetensors"
     reg.save(path)
     return path, path.read_bytes(), reg.predict(X)
@@ -42,9 +45,9 @@ def _assert_intact(good_file, X):
     assert sorted(os.listdir(path.parent)) == [path.name]  # no temporary file
 
 
-def test_failed_replace_leaves_the_old_file(data, good_file, monkeypatch):
+def test_failed_replace_leaves_the_old_file(data, tiny_params, good_file, monkeypatch):
     X, y = data
-    other = StackedLSTMRegressor(**{**FAST, "random_state": 1}).fit(X, y)
+    other = StackedLSTMRegressor(**{**tiny_params, "random_state": 1}).fit(X, y)
 
     def fail(*args, **kwargs):
         raise OSError(28, "No space left on device")
@@ -63,16 +66,16 @@ def test_new_file_gets_the_usual_permissions(good_file):
     assert mode == 0o666 & ~umask
 
 
-# A child that fits a model, then saves it to sys.argv[1] in the way the
-# test chooses. It must not share the test's interpreter: file-size limits
-# and kills apply to whole processes.
+# A child that fits a model on data of the shape of small_sine_data, then
+# saves it to sys.argv[1] in the way the test chooses. It must not share the
+# test's interpreter: file-size limits and kills apply to whole processes.
 _CHILD = textwrap.dedent(
     """
     import sys
     import numpy as np
     from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
 
-    X, y = make_damped_sine(n_samples=40, n_timesteps=8, n_outputs=2, random_state=0)
+    X, y = make_damped_sine(n_samples=40, n_timesteps=10, n_outputs=3, random_state=0)
     reg = StackedLSTMRegressor(
         hidden_layer_sizes=(64,), max_iter=1, random_state=1
     ).fit(X, y)
@@ -121,4 +124,4 @@ def test_killed_saves_never_leave_a_broken_file(data, good_file):
         child.wait(timeout=60)
         child.stdout.close()
         # The old model or one of the child's: either loads and predicts.
-        assert StackedLSTMRegressor.load(path).predict(data[0]).shape == (40, 2)
+        assert StackedLSTMRegressor.load(path).predict(data[0]).shape == (40, 3)
