@@ -12,15 +12,6 @@ import pytest
 from sklearn_slstm import make_damped_sine, make_windows, pad_sequences
 
 
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers",
-        "compat_removal: rewritten for the removal of save/load formats 1 and 2 "
-        "and of the legacy pickle path; expects the refusal the package is "
-        "changing to",
-    )
-
-
 @pytest.fixture(scope="session")
 def sine_data():
     """300 short waves: X (300, 20), y (300, 5)."""

@@ -8,8 +8,7 @@ itself) quickly, never with a RecursionError, OverflowError, IndexError or an
 error from torch, never by running code, and never by reading without bound
 or blocking.
 
-Tests marked ``compat_removal`` expect the refusals of the change that drops
-save/load formats 1 and 2 and the legacy pickle path.
+Only format version 3 loads: versions 1 and 2 were never released.
 """
 
 import contextlib
@@ -343,7 +342,6 @@ def _as_legacy_format(version, *, drop_params=()):
     return edit
 
 
-@pytest.mark.compat_removal
 @pytest.mark.parametrize("version", ["1", "2", "4"])
 def test_format_versions_other_than_3_are_refused(
     data, tiny_params, saved, tmp_path, version
@@ -813,7 +811,6 @@ def test_malformed_states_raise_value_error(partial_state, case):
         StackedLSTMRegressor.__new__(StackedLSTMRegressor).__setstate__(state)
 
 
-@pytest.mark.compat_removal
 def test_state_without_library_version_is_refused(partial_state):
     """Rewritten for the removal of the legacy pickle path.
 

@@ -13,7 +13,6 @@ from sklearn.base import clone
 from skorch.callbacks import Callback
 
 from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
-from sklearn_slstm._state import FITTED_ATTRIBUTES, OPTIONAL_ATTRIBUTES
 from sklearn_slstm._training import colour_wanted
 
 
@@ -44,10 +43,12 @@ def _documented_attributes(estimator_class):
 
 def test_fitted_state_is_defined_once(sine_data, tiny_params):
     # The docstring, fit and the state that pickle, skops and save store all
-    # follow _state.FITTED_ATTRIBUTES: a fitted attribute added to one of
-    # them and not to the table fails here.
+    # follow the class's table of fitted attributes: a fitted attribute added
+    # to one of them and not to the table fails here.
     X, y = sine_data
-    public = {name for name in FITTED_ATTRIBUTES if not name.startswith("_")}
+    table = StackedLSTMRegressor._fitted_attributes
+    optional = StackedLSTMRegressor._optional_attributes
+    public = {name for name in table if not name.startswith("_")}
     assert _documented_attributes(StackedLSTMRegressor) == public | {"net_"}
 
     frame = pd.DataFrame(X, columns=[f"step_{i}" for i in range(X.shape[1])])
@@ -58,9 +59,9 @@ def test_fitted_state_is_defined_once(sine_data, tiny_params):
     ]:
         reg = StackedLSTMRegressor(**tiny_params, **settings).fit(X_fit, y)
         set_by_fit = set(vars(reg)) - params
-        expected = set(FITTED_ATTRIBUTES) - OPTIONAL_ATTRIBUTES
+        expected = set(table) - optional
         if settings:
-            expected |= OPTIONAL_ATTRIBUTES
+            expected |= optional
         assert set_by_fit == expected | {"net_", "_net_is_incremental"}
         state = reg.__getstate__()
         assert set(state["fitted"]) == expected
