@@ -41,10 +41,10 @@ from sklearn.exceptions import InconsistentVersionWarning as _SklearnVersionWarn
 from skorch.callbacks import Callback
 from skorch.history import History
 
+from . import _version
 from ._scaling import SCALINGS
 from ._training import loading_device
 from ._validation import as_tensor, check_hidden_layer_sizes
-from . import _version
 
 # Limits on what a state may describe. They are far above any model this
 # library trains in practice, and keep a crafted file or skops payload from

@@ -141,8 +141,9 @@ class SequenceNetMixin:
     draws from random generators it owns, and stops with a clear error
     when training diverges.
 
-    Prediction batches: see ``INFERENCE_BATCH_SIZE``; a short batch is padded with zeros and the
-    padding's outputs are dropped. The table of epochs is an ``EpochLog``.
+    Prediction batches: see ``INFERENCE_BATCH_SIZE``; a short batch is
+    padded with zeros and the padding's outputs are dropped. The table of
+    epochs is an ``EpochLog``.
     A NaN or infinite loss stops training with a clear error before the
     optimizer step, so the weights never take a non-finite update.
 
