@@ -172,36 +172,24 @@ class StackedLSTMRegressor(RegressorMixin, BaseStackedLSTM):
     Notes
     -----
     At a constant learning rate, a fit that reaches ``max_iter`` while the
-    monitored loss (validation loss with ``early_stopping``, else training
-    loss) still improved by more than ``tol`` within the last
+    monitored loss still improved by more than ``tol`` within the last
     ``n_iter_no_change`` epochs raises a
     :class:`~sklearn.exceptions.ConvergenceWarning`, as MLPRegressor does.
-    With an annealed schedule (the default one-cycle, or cosine) it does
-    not: the schedule ends at ``max_iter`` by design, and its loss falls
-    steeply while the learning rate anneals towards zero however long the
-    run, so a loss still falling at the end says nothing about the budget.
-    For the same reason the training-loss plateau stop is off with those
-    schedules: it would stop at a high learning rate, before the annealing
-    that gives the best weights.
+    An annealed schedule (the default one-cycle, or cosine) ends at
+    ``max_iter`` by design, so it neither warns nor stops on a plateau of
+    the training loss.
 
-    The defaults were chosen by measurement, on real series first and on
-    the damped sine problem second, and so was the budget of 8 epochs
-    whatever the data size; the user guide has the tables. For clean or
-    plentiful data, raise ``max_iter``.
+    The defaults, the budget of 8 epochs whatever the data size included,
+    were chosen by measurement on real series first and on the damped sine
+    problem second; the user guide has the tables. For clean or plentiful
+    data, raise ``max_iter``.
 
-    ``sample_weight`` weighs each sample's loss: every batch's loss, and so
-    ``loss_curve_`` and the validation loss, is the weighted mean of its
-    samples' losses, and ``validation_scores_`` are weighted R^2. Samples of
-    weight 0 are dropped before anything else, so they change nothing at
-    all: the result equals a fit without those rows. Integer weights match
-    repeated rows only within float rounding, and only when each epoch is
-    a single batch (``batch_size`` at least the number of repeated rows),
-    with ``early_stopping=False`` (the held-out rows would differ),
-    ``dropout=0`` and ``scaling`` "window" or None; in mini-batches the
-    repeated rows make different batches and more steps. With
-    ``scaling="global"`` the statistics are unweighted means and standard
-    deviations of the samples of positive weight. Multiplying all weights
-    by a constant changes nothing.
+    ``sample_weight`` weighs each sample's loss, so ``loss_curve_`` and the
+    validation loss are weighted means and ``validation_scores_`` weighted
+    R^2; samples of weight 0 change nothing at all, and multiplying all
+    weights by a constant changes nothing. With ``scaling="global"`` the
+    statistics are unweighted. The user guide says when integer weights
+    equal repeated rows.
 
     ``X`` of shape (n_samples, n_timesteps) holds one univariate sequence per
     row; ``X`` of shape (n_samples, n_timesteps, n_channels) holds
