@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import sklearn_slstm
-from sklearn_slstm._base import BaseStackedLSTM
 
 DOCS_DIR = Path(__file__).resolve().parent
 # Makes docs/sphinxext importable, for the gallery's sort key.
@@ -41,13 +40,6 @@ autosummary_generate = True
 autodoc_default_options = {"members": True}
 # numpydoc renders the docstring sections; the class template lists members.
 numpydoc_show_class_members = False
-# The methods an estimator inherits from the family's base are its own and
-# documented on its page; the template names those from scikit-learn apart.
-autosummary_context = {
-    "family_members": sorted(
-        name for name in vars(BaseStackedLSTM) if not name.startswith("_")
-    )
-}
 
 # -- Gallery -------------------------------------------------------------------
 sphinx_gallery_conf = {
