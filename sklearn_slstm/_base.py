@@ -461,7 +461,7 @@ class BaseStackedLSTM(BaseEstimator, metaclass=ABCMeta):
         )
 
     def _predict_network(self, X):
-        """The network's outputs for validated, scaled ``X``.
+        """The network's outputs for ``X``, validated and scaled.
 
         Returns the outputs (a float32 array), the fitted scaling and the
         reference that maps them back (see ``_scaling``).
@@ -474,9 +474,13 @@ class BaseStackedLSTM(BaseEstimator, metaclass=ABCMeta):
         sequences, padded = check_sequences(
             X, n_channels=self._n_channels, estimator_name=type(self).__name__
         )
+        return self._network_outputs(sequences, padded=padded)
+
+    def _network_outputs(self, sequences, *, padded):
+        """``_predict_network`` for a checked float32 tensor, scaled in place."""
         scaling = self._fitted_scaling()
         reference = scaling.scale_sequences_(sequences, padded=padded)
-        return self.net_.predict_proba(sequences), scaling, reference
+        return self.net_.predict_outputs(sequences), scaling, reference
 
     def _fitted_scaling(self):
         """The fitted scaling object, rebuilt from the fitted attributes."""

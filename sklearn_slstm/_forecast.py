@@ -1,5 +1,6 @@
 """Recursive multi-step forecasts: feed a model's predictions back as input."""
 
+from functools import partial
 from numbers import Integral
 
 import numpy as np
@@ -17,7 +18,7 @@ from ._padding import check_padding, pad_at_start
     },
     prefer_skip_nested_validation=True,
 )
-def recursive_forecast(estimator, X, horizon):
+def recursive_forecast(estimator, X, horizon, *, predict=None):
     """Forecast ``horizon`` steps ahead by feeding predictions back as input.
 
     ``estimator`` must have been fitted on windows of a univariate series
@@ -44,6 +45,13 @@ def recursive_forecast(estimator, X, horizon):
         last observed value.
     horizon : int
         Number of future values to forecast, at least 1.
+    predict : callable or None, default=None
+        How a round predicts: a function of a float64 array of windows of
+        shape (n_samples, n_features_in_), checked and padded at the start
+        only, that returns their predictions. None calls
+        ``estimator.predict``, with the column names it was fitted with; an
+        estimator passes a leaner function that skips checking again what
+        this function already checked and produced.
 
     Returns
     -------
@@ -112,28 +120,28 @@ def recursive_forecast(estimator, X, horizon):
         # Predictions are appended after the last observed value and the
         # oldest column is dropped, so the padding must come first.
         X = pad_at_start(X)
-    window = _as_estimator_input(estimator, X)
+    if predict is None:
+        predict = partial(_predict_with_names, estimator)
+    window = X
     blocks = []
     n_predicted = 0
     while n_predicted < horizon:
-        block = np.asarray(estimator.predict(window), dtype=np.float64)
-        block = block.reshape(len(X), -1)
+        block = np.asarray(predict(window), dtype=np.float64).reshape(len(X), -1)
         blocks.append(block)
         n_predicted += block.shape[1]
         if n_predicted < horizon:
-            history = np.hstack([np.asarray(window, dtype=np.float64), block])
-            window = _as_estimator_input(estimator, history[:, -n_timesteps:])
+            window = np.hstack([window, block])[:, -n_timesteps:]
     return np.hstack(blocks)[:, :horizon]
 
 
-def _as_estimator_input(estimator, window):
-    """Give ``window`` the column names the estimator was fitted with, if any.
+def _predict_with_names(estimator, window):
+    """``estimator.predict`` of ``window``, with the fitted column names if any.
 
     Without them, a model fitted on a DataFrame would warn at every round.
     """
     feature_names = getattr(estimator, "feature_names_in_", None)
-    if feature_names is None:
-        return window
-    import pandas as pd
+    if feature_names is not None:
+        import pandas as pd
 
-    return pd.DataFrame(window, columns=feature_names)
+        window = pd.DataFrame(window, columns=feature_names)
+    return estimator.predict(window)
