@@ -174,3 +174,20 @@ def test_forecast_refuses_nan_inside_a_sequence(ragged, tiny_params):
     X_gap[0, -3] = np.nan
     with pytest.raises(ValueError, match="NaN between its observed time steps"):
         regressor.forecast(X_gap, horizon=2)
+
+
+def test_forecast_equals_the_generic_loop_over_predict(lstm, sine_data):
+    # forecast skips revalidating the windows it builds; the result is that
+    # of the same rounds through predict.
+    X, _ = sine_data
+    np.testing.assert_array_equal(
+        lstm.forecast(X[:4], 23), recursive_forecast(lstm, X[:4], 23)
+    )
+
+
+def test_non_finite_predictions_stop_the_forecast(sine_data, tiny_params):
+    X, y = sine_data
+    reg = StackedLSTMRegressor(**tiny_params).fit(X, y)
+    reg.net_.module_.head.bias.data.fill_(float("nan"))
+    with pytest.raises(ValueError, match="non-finite values"):
+        reg.forecast(X[:2], 12)

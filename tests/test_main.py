@@ -35,13 +35,37 @@ def test_experiment_prints_table_and_writes_plot(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "test MAE" in out
     assert "epoch" in out  # verbose per-epoch progress
-    (lstm_row,) = _table_rows(out, "StackedLSTMRegressor")
+    lstm_row, default_row = _table_rows(out, "StackedLSTMRegressor")
     assert "1 x 4 units" in lstm_row
+    assert "1 x 16 units (default)" in default_row
     assert re.search(r"\d\.\d{4}", lstm_row)
+    assert re.search(r"\d\.\d{4}", default_row)
     assert _table_rows(out, "Keras")
     assert _table_rows(out, "last-value")
     assert output.is_file()
     assert output.read_bytes().startswith(b"\x89PNG")
+
+
+def test_experiment_trains_the_stacked_model_beside_the_default(
+    tmp_path, capsys, monkeypatch
+):
+    _block_matplotlib(monkeypatch)
+    main(["--samples", "60", "--epochs", "1", "--output", str(tmp_path / "x.png")])
+
+    out = capsys.readouterr().out
+    assert "hidden_layer_sizes=(20, 20)" in out
+    stacked_row, default_row = _table_rows(out, "StackedLSTMRegressor")
+    assert stacked_row.startswith("StackedLSTMRegressor 2 x 20 units, 1 epoch")
+    assert default_row.startswith("StackedLSTMRegressor 1 x 16 units (default)")
+
+
+def test_default_architecture_is_fitted_once(tmp_path, capsys, monkeypatch):
+    _block_matplotlib(monkeypatch)
+    argv = [*TINY[:4], "--layers", "1", "--units", "16"]
+    main([*argv, "--output", str(tmp_path / "x.png")])
+
+    (row,) = _table_rows(capsys.readouterr().out, "StackedLSTMRegressor")
+    assert "1 x 16 units, 1 epoch" in row
 
 
 def test_last_value_baseline_is_computed(tmp_path, capsys, monkeypatch):

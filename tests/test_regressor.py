@@ -164,11 +164,15 @@ def test_fit_leaves_global_random_state_alone(sine_data, tiny_params):
 
 
 def test_prediction_independent_of_batch_composition(sine_data, tiny_params):
+    # Batches are padded to a multiple of 4 rows, not to a fixed size: a
+    # row predicts the same alone and in batches of every size.
     X, y = sine_data
     reg = StackedLSTMRegressor(**tiny_params).fit(X, y)
     full = reg.predict(X)
     one_by_one = np.vstack([reg.predict(X[i : i + 1]) for i in range(0, 300, 37)])
     np.testing.assert_array_equal(one_by_one, full[::37])
+    for n_rows in [2, 3, 5, 7, 9, 13, 299]:
+        np.testing.assert_array_equal(reg.predict(X[-n_rows:]), full[-n_rows:])
 
 
 def test_defaults_learn_damped_sine_far_better_than_last_value():
