@@ -116,10 +116,14 @@ class TensorBatches:
 
 
 def pad_rows(batch):
-    """``batch`` with rows of zeros after it, to a multiple of ``INFERENCE_BLOCK``."""
+    """``batch``, contiguous, with rows of zeros to a multiple of ``INFERENCE_BLOCK``.
+
+    Contiguous because kernels round differently for other memory layouts
+    (a Fortran-ordered or strided ``X``), which must predict as a copy does.
+    """
     missing = -len(batch) % INFERENCE_BLOCK
     if not missing:
-        return batch
+        return batch.contiguous()
     return torch.cat([batch, batch.new_zeros((missing, *batch.shape[1:]))])
 
 
