@@ -28,6 +28,10 @@ c
     ``forecast`` of 3 rows over 10,000 steps: 2,000 rounds of 5 outputs;
     the time per round against the module's forward pass of 3 rows.
 
+ONNX Runtime is left out of (b) and (c): the exporter traces every time
+step, so a graph of 100,000 steps would take minutes to export, and a
+recursive forecast through ONNX Runtime needs a loop of its own around it.
+
 Targets are printed next to their figures as PASS or MISS. With ``--quick``
 the sizes are too small for the targets to mean anything. Progress goes to
 stderr, the table to stdout.
