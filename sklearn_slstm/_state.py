@@ -208,11 +208,13 @@ def get_state(estimator):
     return state
 
 
-def set_state(estimator, state):
+def set_state(estimator, state, *, share_weights=False):
     """Restore the state of ``get_state`` into ``estimator``, checking it first.
 
     Raises a ``ValueError`` naming the problem if the state is invalid, and
-    warns if another version of sklearn_slstm made it.
+    warns if another version of sklearn_slstm made it. With
+    ``share_weights`` (for states that ``load`` read, which nothing else
+    holds), the restored weights share the memory of the state's arrays.
     """
     name = type(estimator).__name__
     if not isinstance(state, dict) or "sklearn_slstm_version" not in state:
@@ -239,14 +241,24 @@ def set_state(estimator, state):
             "The other attributes of the state are not a mapping of names "
             f"other than the parameters and {estimator._net_attributes[0]}."
         )
+    fitted_parts = sorted({"fitted", "history", "optimizer"} & set(state))
+    if fitted_parts and "weights" not in state:
+        # Restoring it as an unfitted model would drop the fit silently.
+        raise ValueError(
+            f"the state holds {fitted_parts} of a fitted model but no 'weights'."
+        )
     vars(estimator).update(params)
     vars(estimator).update(other)
     if "weights" in state:
-        _restore_fitted(estimator, state)
+        _restore_fitted(estimator, state, share_weights=share_weights)
 
 
-def _restore_fitted(estimator, state):
-    """Rebuild the fitted attributes and the net from a checked state."""
+def _restore_fitted(estimator, state, *, share_weights):
+    """Rebuild the fitted attributes and the net from a checked state.
+
+    With ``share_weights``, the module's parameters share the memory of
+    the state's weight arrays; otherwise they are copies.
+    """
     try:
         estimator._validate_params()
         sizes = check_hidden_layer_sizes(estimator.hidden_layer_sizes)
@@ -276,13 +288,18 @@ def _restore_fitted(estimator, state):
     with torch.device("meta"):
         layout = net.module(**net.get_params_for("module")).state_dict()
     weights = check_weights(state["weights"], layout)
-    # The initial weights are overwritten; drawing them from a generator
-    # of this net's own leaves every other random stream untouched.
-    with net.random_draws_from(0):
+    # The module is built from the saved weights, with no initialisation to
+    # overwrite. Weights that ``load`` read are its own, and shared; those of
+    # a state from elsewhere (a pickle, or a user's __getstate__ whose arrays
+    # are another estimator's weights) are copied. The generator of this
+    # net's own leaves every other random stream untouched.
+    tensors = {
+        name: as_tensor(array) if share_weights else torch.tensor(array)
+        for name, array in weights.items()
+    }
+    with net.random_draws_from(0), net.restoring_weights(tensors):
         net.initialize()
-    net.module_.load_state_dict(
-        {name: as_tensor(array) for name, array in weights.items()}
-    )
+    del tensors
     if optimizer is not None:
         _load_optimizer_state(net.optimizer_, optimizer)
     net.history = History(history)
