@@ -132,7 +132,6 @@ def load_state(path, *, key=None, estimator_class):
     _check_raw_header(header, path, estimator_class)
     _verify_checksum(header, buffer, key, path)
     metadata, layout = _parse_header(header, path, estimator_class)
-    del header  # parsed: its bytes are not needed any more
     tensors = _tensors_from_buffer(layout, buffer, path)
     params = _parse_json(metadata["params"], "params", path)
     if not isinstance(params, dict):
@@ -316,9 +315,13 @@ def _read_regular_file(path):
                     f"{size} bytes or the {MAX_HEADER_SIZE} bytes of a header",
                 )
             )
-        header = prefix + file.read(header_size)
+        # Read into place: concatenating would copy the header.
+        header = bytearray(8 + header_size)
+        header[:8] = prefix
+        with memoryview(header) as view:
+            n_header = file.readinto(view[8:])
         buffer = bytearray(size - len(header))
-        n_read = file.readinto(buffer) if len(header) == 8 + header_size else -1
+        n_read = file.readinto(buffer) if n_header == header_size else -1
         if n_read != len(buffer) or file.read(1):
             raise ValueError(f"{path} changed size while it was read.")
     return header, buffer
@@ -518,12 +521,14 @@ def _json_shape(text):
 
 
 def _parse_json(text, entry, path, *, object_hook=_from_json):
-    """Parse the JSON entry ``entry`` within the limits; ValueError otherwise.
-
-    ``text`` is a str, or a memoryview of UTF-8 bytes (the header).
-    """
-    if not isinstance(text, str | memoryview):
+    """Parse the JSON entry ``entry`` within the limits; ValueError otherwise."""
+    if not isinstance(text, str):
         raise ValueError(f"{path}: the {entry!r} entry of the header is not text.")
+    _check_json_shape(text, entry, path)
+    return _loads(text, entry, path, object_hook)
+
+
+def _check_json_shape(text, entry, path):
     depth, n_values = _json_shape(text)
     if depth > MAX_JSON_DEPTH:
         raise ValueError(
@@ -535,9 +540,10 @@ def _parse_json(text, entry, path, *, object_hook=_from_json):
             f"{path}: the {entry!r} entry holds about {n_values} values; at most "
             f"{MAX_JSON_VALUES} load."
         )
+
+
+def _loads(text, entry, path, object_hook):
     try:
-        if isinstance(text, memoryview):
-            text = str(text, "utf-8")
         return json.loads(text, object_hook=object_hook, parse_int=_bounded_int)
     except (ValueError, TypeError, OverflowError, IndexError, RecursionError) as exc:
         raise ValueError(
@@ -548,9 +554,21 @@ def _parse_json(text, entry, path, *, object_hook=_from_json):
 def _parse_header(header, path, estimator_class):
     """Parse the checked ``header``: its metadata, and the tensors' layout.
 
-    The metadata's format entries are checked again, now parsed.
+    The metadata's format entries are checked again, now parsed. ``header``
+    (a bytearray) is emptied once decoded, so that its bytes, the decoded
+    text and the parsed entries are never all held at once.
     """
-    parsed = _parse_json(memoryview(header)[8:], "header", path, object_hook=None)
+    with memoryview(header) as view, view[8:] as body:
+        _check_json_shape(body, "header", path)
+        try:
+            text = str(body, "utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"{path}: the 'header' entry of the header is not valid: {exc}"
+            ) from exc
+    del header[:]
+    parsed = _loads(text, "header", path, None)
+    del text
     metadata = parsed.pop("__metadata__", None) if isinstance(parsed, dict) else None
     if not isinstance(metadata, dict) or "format" not in metadata:
         raise ValueError(
