@@ -225,9 +225,15 @@ def set_state(estimator, state, *, share_weights=False):
     warn_if_other_version(name, str(state["sklearn_slstm_version"]))
     params = state.get("params")
     names = set(estimator._get_param_names())
-    if not isinstance(params, dict) or set(params) != names:
-        unknown = sorted(map(str, set(params or ()) - names))
-        missing = sorted(names - set(params or ()))
+    if not isinstance(params, dict):
+        # A list of pairs would fail in set() with a TypeError (unhashable).
+        raise ValueError(
+            "The parameters of the state are not a mapping of names to values: "
+            f"got {type(params).__name__}."
+        )
+    if set(params) != names:
+        unknown = sorted(map(str, set(params) - names))
+        missing = sorted(names - set(params))
         raise ValueError(
             "The parameters are inconsistent with this version of "
             f"sklearn_slstm: unknown {unknown}, missing {missing}."
@@ -497,8 +503,63 @@ def _to_tensors(value):
     )
 
 
+def _check_optimizer_groups(optimizer, state):
+    """Check the layout of an optimizer state and its groups' settings.
+
+    Each setting that the optimizer has must be of its kind: a boolean, a
+    finite non-negative number (the learning rate, a bad one of which would
+    otherwise fail only at the next ``partial_fit``), or a pair of numbers.
+    """
+    groups = state.get("param_groups") if isinstance(state, dict) else None
+    if not (
+        isinstance(state.get("state") if groups is not None else None, dict)
+        and isinstance(groups, list)
+        and all(isinstance(group, dict) for group in groups)
+    ):
+        raise ValueError(
+            "invalid optimizer state: it is not a mapping of a 'state' mapping "
+            "and a list of 'param_groups' mappings."
+        )
+    for index, (group, current) in enumerate(
+        zip(groups, optimizer.param_groups, strict=False)
+    ):
+        for name, default in current.items():
+            if name == "params" or name not in group:
+                continue
+            value = group[name]
+            if isinstance(default, bool):
+                valid = isinstance(value, bool)
+            elif isinstance(default, numbers.Real):
+                valid = (
+                    isinstance(value, numbers.Real)
+                    and not isinstance(value, bool)
+                    and math.isfinite(value)
+                    and value >= 0
+                )
+            elif isinstance(default, tuple):
+                valid = (
+                    isinstance(value, list | tuple)
+                    and len(value) == len(default)
+                    and all(
+                        isinstance(item, numbers.Real)
+                        and not isinstance(item, bool)
+                        and math.isfinite(item)
+                        for item in value
+                    )
+                )
+            else:
+                continue
+            if not valid:
+                raise ValueError(
+                    f"invalid optimizer state: {name!r} of parameter group "
+                    f"{index} is {value!r:.40}, not a valid "
+                    f"{type(default).__name__}."
+                )
+
+
 def _load_optimizer_state(optimizer, state):
     """Load a state of ``to_numpy`` form, checked against the parameters."""
+    _check_optimizer_groups(optimizer, state)
     try:
         optimizer.load_state_dict(_to_tensors(state))
     except (ValueError, TypeError, KeyError, IndexError, RuntimeError) as exc:

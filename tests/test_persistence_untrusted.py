@@ -806,6 +806,37 @@ BAD_STATES = {
         lambda state: _set_in(state, ["history"], {"epoch": 1}),
         "history is not a list",
     ),
+    # Each of these raised a TypeError or AttributeError, or restored an
+    # unfitted model, or a model whose next partial_fit failed.
+    "params as a list of pairs": (
+        lambda state: _set_in(
+            state, ["params"], [list(i) for i in state["params"].items()]
+        ),
+        "parameters of the state are not a mapping",
+    ),
+    "optimizer state that is a list": (
+        lambda state: _set_in(
+            state, ["optimizer"], [["state", {}], ["param_groups", []]]
+        ),
+        "invalid optimizer state: it is not a mapping",
+    ),
+    "fitted attributes and history without weights": (
+        lambda state: state.pop("weights"),
+        r"holds \['fitted', 'history', 'optimizer'\] of a fitted model "
+        "but no 'weights'",
+    ),
+    "learning rate that is not a number": (
+        lambda state: _set_in(state, ["optimizer", "param_groups", 0, "lr"], "big"),
+        "'lr' of parameter group 0 is 'big'",
+    ),
+    "negative learning rate": (
+        lambda state: _set_in(state, ["optimizer", "param_groups", 0, "lr"], -1.0),
+        "'lr' of parameter group 0",
+    ),
+    "betas that are not a pair": (
+        lambda state: _set_in(state, ["optimizer", "param_groups", 0, "betas"], "x"),
+        "'betas' of parameter group 0",
+    ),
 }
 
 
