@@ -610,7 +610,10 @@ class BaseStackedLSTM(BaseEstimator, metaclass=ABCMeta):
         state = load_state(path, key=key, estimator_class=cls)
         estimator = cls.__new__(cls)
         try:
-            estimator.__setstate__(state)
+            # The weights that load_state read are views of the file's
+            # bytes, held by nothing else: the net shares them, so that a
+            # load holds one copy of the weights.
+            _state.set_state(estimator, state, share_weights=True)
         except ValueError as exc:
             raise ValueError(f"{path}: {exc}") from exc
         return estimator

@@ -33,6 +33,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import math
 import os
 import re
 import stat
@@ -46,6 +47,8 @@ FORMAT_VERSION = "3"
 
 # The largest file load reads, checked before reading it.
 MAX_FILE_SIZE = 2**30
+# The largest safetensors header, as safetensors itself limits it.
+MAX_HEADER_SIZE = 100_000_000
 # Limits on each JSON entry, checked before it is parsed: the nesting depth
 # and the number of values (an empty list or object costs ~60 bytes of
 # memory for 3 bytes of file).
@@ -111,26 +114,25 @@ def load_state(path, *, key=None, estimator_class):
 
     Returns the state as ``_state`` describes it, without ``optimizer`` and
     ``other``. The contents are bounded and typed here as far as the format
-    goes (file type and size, safetensors layout, checksum or key, JSON
-    depth, size and integers); the estimator's ``__setstate__`` checks the
-    rest. Every malformed file raises a ``ValueError``, and so does a file
-    of another estimator class than ``estimator_class``.
+    goes (file type and size, format name and version, checksum or key,
+    safetensors layout, JSON depth, size and integers); the estimator's
+    ``__setstate__`` checks the rest. Every malformed file raises a
+    ``ValueError``, and so does a file of another estimator class than
+    ``estimator_class``.
+
+    The checksum (or key) is verified over the raw bytes before anything in
+    the header is parsed: only a few linear searches for the format name,
+    format version and checksum come first. The weights are numpy views of
+    the one buffer the file was read into, so that loading holds a single
+    copy of them.
     """
-    safetensors_numpy = _import_safetensors()
+    _import_safetensors()
     key = _check_key(key)
-    data = _read_regular_file(path)
-    try:
-        tensors = safetensors_numpy.load(data)
-    except Exception as exc:
-        # safetensors raises its own SafetensorError, and numpy may raise
-        # others on dtypes it lacks (bfloat16): all mean a bad file here.
-        raise ValueError(
-            f"{path} is not a valid safetensors file (it may be empty, "
-            f"truncated or corrupted): {exc}"
-        ) from exc
-    metadata = _read_metadata(data, path, estimator_class)
-    _check_header(metadata, path, estimator_class)
-    _verify_checksum(data, metadata["checksum"], key, path)
+    header, buffer = _read_regular_file(path)
+    _check_raw_header(header, path, estimator_class)
+    _verify_checksum(header, buffer, key, path)
+    metadata, layout = _parse_header(header, path, estimator_class)
+    tensors = _tensors_from_buffer(layout, buffer, path)
     params = _parse_json(metadata["params"], "params", path)
     if not isinstance(params, dict):
         raise ValueError(f"{path}: the 'params' entry is not a JSON object.")
@@ -176,20 +178,80 @@ def _checksum_span(data, checksum):
     return end - 64, end
 
 
-def _digest(data, span, key):
-    """SHA-256, or HMAC-SHA256 with ``key``, of ``data`` with ``span`` zeroed."""
+def _digest(data, span, key, rest=b""):
+    """SHA-256, or HMAC-SHA256 with ``key``, of ``data`` with ``span`` zeroed.
+
+    ``rest`` is digested after ``data``: load reads the header and the
+    tensors' bytes into separate buffers, and digests them as one file.
+    """
     digest = hmac.new(key, digestmod="sha256") if key is not None else hashlib.sha256()
     view = memoryview(data)
     digest.update(view[: span[0]])
     digest.update(_ZEROS.encode())
     digest.update(view[span[1] :])
+    digest.update(rest)
     return digest.hexdigest()
 
 
-def _verify_checksum(data, checksum, key, path):
-    match = _CHECKSUM.fullmatch(checksum) if isinstance(checksum, str) else None
-    span = match and _checksum_span(data, checksum)
-    if not span:
+def _raw_entry(header, name, path, *, limit):
+    """The string value of the metadata entry ``name``, found without parsing.
+
+    ``header`` is the file's first bytes: the 8 bytes of the header size,
+    then the header's JSON. safetensors writes the metadata compactly, so
+    the entry reads ``"name":"value"``; in valid JSON that text can only be
+    a key with a string value, because a quote inside a string is escaped.
+    Two linear searches, no copy of the header. Returns None if the entry is
+    absent; raises a ``ValueError`` if it occurs twice, or its value holds
+    escapes or runs past ``limit`` bytes. The header is parsed (and the
+    value checked again) only after the checksum: see :func:`load_state`.
+    """
+    needle = f'"{name}":"'.encode()
+    start = header.find(needle, 8)
+    if start < 0:
+        return None
+    start += len(needle)
+    end = header.find(b'"', start, start + limit + 1)
+    if (
+        header.find(needle, start) >= 0
+        or end < 0
+        or header.find(b"\\", start, end) >= 0
+    ):
+        raise ValueError(f"{path}: the {name!r} entry of the header is malformed.")
+    return start, end
+
+
+def _check_raw_header(header, path, estimator_class):
+    """Check the format name and version before the checksum.
+
+    The checksum that :func:`_verify_checksum` checks is the one of format
+    version 3: a file of another version (or none) is refused by its
+    version, as :func:`_check_header` does once the header is parsed.
+    """
+    span = _raw_entry(header, "format", path, limit=200)
+    if span is None:
+        raise ValueError(
+            f"{path} was not written by {estimator_class.__name__}.save: its "
+            "header has no 'format' entry."
+        )
+    metadata = {"format": header[span[0] : span[1]].decode("utf-8", "replace")}
+    for name in ("format_version", "library_version"):
+        span = _raw_entry(header, name, path, limit=200)
+        if span is not None:
+            metadata[name] = header[span[0] : span[1]].decode("utf-8", "replace")
+    _check_format(metadata, path, estimator_class)
+
+
+def _verify_checksum(header, buffer, key, path):
+    """Check the checksum (or key) of the file read as ``header + buffer``.
+
+    Runs before the header is parsed, so that a damaged file, or with a key
+    any file not saved with it, costs one pass over its bytes to refuse.
+    """
+    span = _raw_entry(header, "checksum", path, limit=len(_HMAC) + 65)
+    if span is None:
+        raise ValueError(f"{path}: the header lacks the entries ['checksum'].")
+    match = _CHECKSUM.fullmatch(header[span[0] : span[1]].decode("ascii", "replace"))
+    if not match:
         raise ValueError(f"{path}: the checksum entry of the header is malformed.")
     keyed = match.group(1) == _HMAC
     if keyed and key is None:
@@ -202,7 +264,8 @@ def _verify_checksum(data, checksum, key, path):
             f"{path} was saved without a key, so it cannot be authenticated with "
             "one: load it without key=, or save it again with the key."
         )
-    if not hmac.compare_digest(_digest(data, span, key), match.group(2)):
+    digits = (span[1] - 64, span[1])
+    if not hmac.compare_digest(_digest(header, digits, key, buffer), match.group(2)):
         if keyed:
             raise ValueError(
                 f"{path} does not match its key: the key is wrong, or the file "
@@ -210,15 +273,19 @@ def _verify_checksum(data, checksum, key, path):
             )
         raise ValueError(
             f"{path} does not match the checksum stored in it: the file was "
-            "corrupted after it was saved."
+            "truncated or corrupted after it was saved."
         )
 
 
 def _read_regular_file(path):
-    """The bytes of ``path``: a regular file (or a link to one) of bounded size.
+    """The header and tensor bytes of ``path``, a regular file of bounded size.
 
-    A FIFO, device or folder is refused before any byte is read, and without
-    blocking: a FIFO opens at once in non-blocking mode.
+    Returns ``(header, buffer)``: the bytes of the header size and the
+    header, and a ``bytearray`` of the tensors' bytes, which become the
+    loaded weights without a copy. A FIFO, device or folder is refused
+    before any byte is read, and without blocking: a FIFO opens at once in
+    non-blocking mode. A header size beyond the file is refused before
+    anything of that size is allocated.
     """
     if not stat.S_ISREG(os.stat(path).st_mode):
         raise ValueError(_not_regular(path))
@@ -234,10 +301,37 @@ def _read_regular_file(path):
                 f"{path} has {size} bytes; load reads files of at most "
                 f"{MAX_FILE_SIZE} bytes (1 GiB)."
             )
-        data = file.read(size + 1)
-    if len(data) != size:
-        raise ValueError(f"{path} changed size while it was read.")
-    return data
+        prefix = file.read(8)
+        if len(prefix) < 8:
+            raise ValueError(
+                _not_safetensors(path, f"it has {len(prefix)} bytes, fewer than 8")
+            )
+        header_size = int.from_bytes(prefix, "little")
+        if header_size > min(size - 8, MAX_HEADER_SIZE):
+            raise ValueError(
+                _not_safetensors(
+                    path,
+                    f"its header size {header_size} is beyond the file's "
+                    f"{size} bytes or the {MAX_HEADER_SIZE} bytes of a header",
+                )
+            )
+        # Read into place: concatenating would copy the header.
+        header = bytearray(8 + header_size)
+        header[:8] = prefix
+        with memoryview(header) as view:
+            n_header = file.readinto(view[8:])
+        buffer = bytearray(size - len(header))
+        n_read = file.readinto(buffer) if n_header == header_size else -1
+        if n_read != len(buffer) or file.read(1):
+            raise ValueError(f"{path} changed size while it was read.")
+    return header, buffer
+
+
+def _not_safetensors(path, reason):
+    return (
+        f"{path} is not a valid safetensors file (it may be empty, truncated or "
+        f"corrupted): {reason}."
+    )
 
 
 def _not_regular(path):
@@ -388,21 +482,35 @@ def _dumps_history(history):
 def _json_shape(text):
     """Nesting depth and number of values of a JSON text, without parsing it.
 
-    Inside strings, brackets and commas do not count; a backslash escapes
-    the next character, as in JSON. Works through the text in chunks so
-    that memory stays small.
+    ``text`` is a str or a bytes-like object. Inside strings, brackets and
+    commas do not count; a backslash escapes the next character, as in
+    JSON. One linear pass in chunks, so that memory stays a few times the
+    chunk, whatever the text holds (escapes included).
     """
-    # Replacing each escape by two plain bytes leaves only real quotes.
-    raw = re.sub(rb"\\.", b"__", text.encode("utf-8", "surrogatepass"), flags=re.S)
-    codes = np.frombuffer(raw, np.uint8)
-    inside, depth, max_depth, n_values = 0, 0, 0, 1
-    chunk = 1 << 22
+    if isinstance(text, str):
+        text = text.encode("utf-8", "surrogatepass")
+    codes = np.frombuffer(text, np.uint8)
+    inside, run, depth, max_depth, n_values = 0, 0, 0, 0, 1
+    chunk = 1 << 20
+    index = np.arange(chunk, dtype=np.int32)
     for start in range(0, codes.size, chunk):
         part = codes[start : start + chunk]
-        in_string = np.bitwise_xor.accumulate((part == ord('"')).view(np.uint8))
+        backslash = part == ord("\\")
+        # The length of the run of backslashes ending at each byte (0 at
+        # other bytes), continuing the previous chunk's run: a byte is
+        # escaped when the run just before it is odd.
+        last_other = np.maximum.accumulate(np.where(backslash, -1, index[: part.size]))
+        runs = index[: part.size] - last_other
+        runs[last_other < 0] += run
+        escaped = np.empty(part.size, bool)
+        escaped[0] = run & 1
+        escaped[1:] = runs[:-1] & 1
+        run = int(runs[-1])
+        quotes = (part == ord('"')) & ~escaped
+        in_string = np.bitwise_xor.accumulate(quotes.view(np.uint8))
         in_string ^= inside
         inside = int(in_string[-1])
-        outside = in_string == 0
+        outside = (in_string == 0) & ~escaped
         opens = outside & ((part == ord("[")) | (part == ord("{")))
         closes = outside & ((part == ord("]")) | (part == ord("}")))
         levels = np.cumsum(opens.astype(np.int32) - closes, dtype=np.int64) + depth
@@ -412,10 +520,15 @@ def _json_shape(text):
     return max_depth, n_values
 
 
-def _parse_json(text, entry, path):
+def _parse_json(text, entry, path, *, object_hook=_from_json):
     """Parse the JSON entry ``entry`` within the limits; ValueError otherwise."""
     if not isinstance(text, str):
         raise ValueError(f"{path}: the {entry!r} entry of the header is not text.")
+    _check_json_shape(text, entry, path)
+    return _loads(text, entry, path, object_hook)
+
+
+def _check_json_shape(text, entry, path):
     depth, n_values = _json_shape(text)
     if depth > MAX_JSON_DEPTH:
         raise ValueError(
@@ -427,29 +540,143 @@ def _parse_json(text, entry, path):
             f"{path}: the {entry!r} entry holds about {n_values} values; at most "
             f"{MAX_JSON_VALUES} load."
         )
+
+
+def _loads(text, entry, path, object_hook):
     try:
-        return json.loads(text, object_hook=_from_json, parse_int=_bounded_int)
+        return json.loads(text, object_hook=object_hook, parse_int=_bounded_int)
     except (ValueError, TypeError, OverflowError, IndexError, RecursionError) as exc:
         raise ValueError(
             f"{path}: the {entry!r} entry of the header is not valid: {exc}"
         ) from exc
 
 
-def _read_metadata(data, path, estimator_class):
-    """The ``__metadata__`` of a safetensors header that the parser accepted."""
-    header_size = int.from_bytes(data[:8], "little")
-    header = _parse_json(data[8 : 8 + header_size].decode("utf-8"), "header", path)
-    metadata = header.get("__metadata__") if isinstance(header, dict) else None
+def _parse_header(header, path, estimator_class):
+    """Parse the checked ``header``: its metadata, and the tensors' layout.
+
+    The metadata's format entries are checked again, now parsed. ``header``
+    (a bytearray) is emptied once decoded, so that its bytes, the decoded
+    text and the parsed entries are never all held at once.
+    """
+    with memoryview(header) as view, view[8:] as body:
+        _check_json_shape(body, "header", path)
+        try:
+            text = str(body, "utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"{path}: the 'header' entry of the header is not valid: {exc}"
+            ) from exc
+    del header[:]
+    parsed = _loads(text, "header", path, None)
+    del text
+    metadata = parsed.pop("__metadata__", None) if isinstance(parsed, dict) else None
     if not isinstance(metadata, dict) or "format" not in metadata:
         raise ValueError(
-            f"{path} is a safetensors file but was not written by "
-            f"{estimator_class.__name__}.save: its header has no 'format' entry."
+            f"{path} was not written by {estimator_class.__name__}.save: its "
+            "header has no 'format' entry."
         )
-    return metadata
+    _check_header(metadata, path, estimator_class)
+    return metadata, parsed
+
+
+# The numpy dtypes of safetensors' dtype names (little-endian, as stored).
+_DTYPES = {
+    "F64": "<f8",
+    "F32": "<f4",
+    "F16": "<f2",
+    "I64": "<i8",
+    "I32": "<i4",
+    "I16": "<i2",
+    "I8": "i1",
+    "U64": "<u8",
+    "U32": "<u4",
+    "U16": "<u2",
+    "U8": "u1",
+    "BOOL": "?",
+}
+_MAX_DIMENSIONS = 32
+
+
+def _tensors_from_buffer(layout, buffer, path):
+    """The tensors that ``layout`` (the parsed header) places in ``buffer``.
+
+    Checks the layout as safetensors does: every tensor's dtype, shape and
+    byte range, the ranges covering the buffer exactly, without overlap.
+    The arrays are views of ``buffer``, not copies.
+    """
+    ranges = []
+    for name, info in layout.items():
+        if not (
+            isinstance(info, dict) and set(info) == {"dtype", "shape", "data_offsets"}
+        ):
+            raise ValueError(
+                _not_safetensors(path, f"the entry {name!r:.60} is not a tensor")
+            )
+        dtype = _DTYPES.get(info["dtype"]) if isinstance(info["dtype"], str) else None
+        shape, offsets = info["shape"], info["data_offsets"]
+        if dtype is None:
+            raise ValueError(
+                _not_safetensors(
+                    path,
+                    f"the tensor {name!r:.60} has the unsupported dtype "
+                    f"{info['dtype']!r:.20}",
+                )
+            )
+        if not (
+            isinstance(shape, list)
+            and len(shape) <= _MAX_DIMENSIONS
+            and all(_is_int(size, 0, len(buffer)) for size in shape)
+            and isinstance(offsets, list)
+            and len(offsets) == 2
+            and all(_is_int(offset, 0, len(buffer)) for offset in offsets)
+            and offsets[1] - offsets[0] == math.prod(shape) * np.dtype(dtype).itemsize
+        ):
+            raise ValueError(
+                _not_safetensors(
+                    path,
+                    f"the shape or byte range of the tensor {name!r:.60} is "
+                    "invalid, or beyond the file",
+                )
+            )
+        ranges.append((offsets[0], offsets[1], name, dtype, tuple(shape)))
+    ranges.sort()
+    position = 0
+    for begin, end, *_ in ranges:
+        if begin != position:
+            break
+        position = end
+    if position != len(buffer):
+        raise ValueError(
+            _not_safetensors(
+                path, "the tensors' byte ranges do not cover its data exactly"
+            )
+        )
+    tensors = {}
+    for begin, _, name, dtype, shape in ranges:
+        count = math.prod(shape)
+        array = (
+            np.frombuffer(buffer, dtype, count=count, offset=begin).reshape(shape)
+            if count
+            else np.empty(shape, dtype)
+        )
+        # torch needs aligned memory; a file from save is aligned.
+        tensors[name] = (
+            array if array.ctypes.data % array.itemsize == 0 else array.copy()
+        )
+    return tensors
 
 
 def _check_header(metadata, path, estimator_class):
-    """Check the format name, version and entries."""
+    """Check the format name, version and entries of the parsed metadata."""
+    _check_format(metadata, path, estimator_class)
+    required = (*_JSON_ENTRIES, "library_version", "checksum")
+    missing = [name for name in required if name not in metadata]
+    if missing:
+        raise ValueError(f"{path}: the header lacks the entries {missing}.")
+
+
+def _check_format(metadata, path, estimator_class):
+    """Check the format name and version."""
     expected = format_name(estimator_class)
     if metadata["format"] != expected:
         raise ValueError(
@@ -465,7 +692,3 @@ def _check_header(metadata, path, estimator_class):
             f"version {FORMAT_VERSION} only; load it with the version that wrote "
             "it, or a newer one."
         )
-    required = (*_JSON_ENTRIES, "library_version", "checksum")
-    missing = [name for name in required if name not in metadata]
-    if missing:
-        raise ValueError(f"{path}: the header lacks the entries {missing}.")

@@ -208,11 +208,13 @@ def get_state(estimator):
     return state
 
 
-def set_state(estimator, state):
+def set_state(estimator, state, *, share_weights=False):
     """Restore the state of ``get_state`` into ``estimator``, checking it first.
 
     Raises a ``ValueError`` naming the problem if the state is invalid, and
-    warns if another version of sklearn_slstm made it.
+    warns if another version of sklearn_slstm made it. With
+    ``share_weights`` (for states that ``load`` read, which nothing else
+    holds), the restored weights share the memory of the state's arrays.
     """
     name = type(estimator).__name__
     if not isinstance(state, dict) or "sklearn_slstm_version" not in state:
@@ -223,9 +225,15 @@ def set_state(estimator, state):
     warn_if_other_version(name, str(state["sklearn_slstm_version"]))
     params = state.get("params")
     names = set(estimator._get_param_names())
-    if not isinstance(params, dict) or set(params) != names:
-        unknown = sorted(map(str, set(params or ()) - names))
-        missing = sorted(names - set(params or ()))
+    if not isinstance(params, dict):
+        # A list of pairs would fail in set() with a TypeError (unhashable).
+        raise ValueError(
+            "The parameters of the state are not a mapping of names to values: "
+            f"got {type(params).__name__}."
+        )
+    if set(params) != names:
+        unknown = sorted(map(str, set(params) - names))
+        missing = sorted(names - set(params))
         raise ValueError(
             "The parameters are inconsistent with this version of "
             f"sklearn_slstm: unknown {unknown}, missing {missing}."
@@ -239,14 +247,24 @@ def set_state(estimator, state):
             "The other attributes of the state are not a mapping of names "
             f"other than the parameters and {estimator._net_attributes[0]}."
         )
+    fitted_parts = sorted({"fitted", "history", "optimizer"} & set(state))
+    if fitted_parts and "weights" not in state:
+        # Restoring it as an unfitted model would drop the fit silently.
+        raise ValueError(
+            f"the state holds {fitted_parts} of a fitted model but no 'weights'."
+        )
     vars(estimator).update(params)
     vars(estimator).update(other)
     if "weights" in state:
-        _restore_fitted(estimator, state)
+        _restore_fitted(estimator, state, share_weights=share_weights)
 
 
-def _restore_fitted(estimator, state):
-    """Rebuild the fitted attributes and the net from a checked state."""
+def _restore_fitted(estimator, state, *, share_weights):
+    """Rebuild the fitted attributes and the net from a checked state.
+
+    With ``share_weights``, the module's parameters share the memory of
+    the state's weight arrays; otherwise they are copies.
+    """
     try:
         estimator._validate_params()
         sizes = check_hidden_layer_sizes(estimator.hidden_layer_sizes)
@@ -276,13 +294,18 @@ def _restore_fitted(estimator, state):
     with torch.device("meta"):
         layout = net.module(**net.get_params_for("module")).state_dict()
     weights = check_weights(state["weights"], layout)
-    # The initial weights are overwritten; drawing them from a generator
-    # of this net's own leaves every other random stream untouched.
-    with net.random_draws_from(0):
+    # The module is built from the saved weights, with no initialisation to
+    # overwrite. Weights that ``load`` read are its own, and shared; those of
+    # a state from elsewhere (a pickle, or a user's __getstate__ whose arrays
+    # are another estimator's weights) are copied. The generator of this
+    # net's own leaves every other random stream untouched.
+    tensors = {
+        name: as_tensor(array) if share_weights else torch.tensor(array)
+        for name, array in weights.items()
+    }
+    with net.random_draws_from(0), net.restoring_weights(tensors):
         net.initialize()
-    net.module_.load_state_dict(
-        {name: as_tensor(array) for name, array in weights.items()}
-    )
+    del tensors
     if optimizer is not None:
         _load_optimizer_state(net.optimizer_, optimizer)
     net.history = History(history)
@@ -403,12 +426,23 @@ def check_weights(weights, layout):
             "the saved weights do not fit the network its parameters describe: "
             f"missing {missing}, unexpected {unexpected}, mismatched {mismatched}."
         )
-    not_finite = sorted(
-        name for name, array in weights.items() if not np.isfinite(array).all()
-    )
+    not_finite = sorted(name for name, array in weights.items() if not _finite(array))
     if not_finite:
         raise ValueError(f"the weights {not_finite} hold NaN or infinite values.")
     return weights
+
+
+def _finite(array, chunk=1 << 20):
+    """Whether every value of ``array`` is finite.
+
+    Checked in chunks: a mask of a whole 4000-unit layer would add a
+    quarter of its size to the peak memory of a load.
+    """
+    flat = array.reshape(-1)
+    return all(
+        np.isfinite(flat[start : start + chunk]).all()
+        for start in range(0, flat.size, chunk)
+    )
 
 
 def _is_scalar(value):
@@ -469,8 +503,63 @@ def _to_tensors(value):
     )
 
 
+def _check_optimizer_groups(optimizer, state):
+    """Check the layout of an optimizer state and its groups' settings.
+
+    Each setting that the optimizer has must be of its kind: a boolean, a
+    finite non-negative number (the learning rate, a bad one of which would
+    otherwise fail only at the next ``partial_fit``), or a pair of numbers.
+    """
+    groups = state.get("param_groups") if isinstance(state, dict) else None
+    if not (
+        isinstance(state.get("state") if groups is not None else None, dict)
+        and isinstance(groups, list)
+        and all(isinstance(group, dict) for group in groups)
+    ):
+        raise ValueError(
+            "invalid optimizer state: it is not a mapping of a 'state' mapping "
+            "and a list of 'param_groups' mappings."
+        )
+    for index, (group, current) in enumerate(
+        zip(groups, optimizer.param_groups, strict=False)
+    ):
+        for name, default in current.items():
+            if name == "params" or name not in group:
+                continue
+            value = group[name]
+            if isinstance(default, bool):
+                valid = isinstance(value, bool)
+            elif isinstance(default, numbers.Real):
+                valid = (
+                    isinstance(value, numbers.Real)
+                    and not isinstance(value, bool)
+                    and math.isfinite(value)
+                    and value >= 0
+                )
+            elif isinstance(default, tuple):
+                valid = (
+                    isinstance(value, list | tuple)
+                    and len(value) == len(default)
+                    and all(
+                        isinstance(item, numbers.Real)
+                        and not isinstance(item, bool)
+                        and math.isfinite(item)
+                        for item in value
+                    )
+                )
+            else:
+                continue
+            if not valid:
+                raise ValueError(
+                    f"invalid optimizer state: {name!r} of parameter group "
+                    f"{index} is {value!r:.40}, not a valid "
+                    f"{type(default).__name__}."
+                )
+
+
 def _load_optimizer_state(optimizer, state):
     """Load a state of ``to_numpy`` form, checked against the parameters."""
+    _check_optimizer_groups(optimizer, state)
     try:
         optimizer.load_state_dict(_to_tensors(state))
     except (ValueError, TypeError, KeyError, IndexError, RuntimeError) as exc:

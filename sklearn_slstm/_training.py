@@ -187,6 +187,8 @@ class SequenceNetMixin:
     # Set only inside random_draws_from; None draws from the global generator.
     _generator = None
     _device_generator = None
+    # Set only inside restoring_weights: the module's checked saved weights.
+    _restored_weights = None
 
     @contextlib.contextmanager
     def random_draws_from(self, seed):
@@ -218,18 +220,39 @@ class SequenceNetMixin:
                 if isinstance(layer, SeededDropout):
                     layer.generator = generator
 
+    @contextlib.contextmanager
+    def restoring_weights(self, weights):
+        """Initialise the block's module with ``weights``, drawing none.
+
+        ``weights`` maps the names of the module's state dict to CPU tensors
+        of the right shapes, already checked; the module's parameters become
+        those tensors (sharing their memory), so that restoring a saved
+        model neither draws initial weights nor holds a second copy.
+        """
+        self._restored_weights = weights
+        try:
+            yield self
+        finally:
+            del self._restored_weights
+
     def initialize_module(self):
         """Build the module without drawing from torch's global generator.
 
         ``torch.nn.LSTM`` initialises its weights in its constructor from the
         global generator; built on the meta device it draws nothing, and its
         weights are then drawn from the fit's generator on the CPU (so a
-        seed gives the same initial weights on every device).
+        seed gives the same initial weights on every device). Inside
+        :meth:`restoring_weights` they are the restored weights instead: an
+        initialisation would be overwritten at once (the orthogonal one of a
+        4000-unit layer takes most of a minute).
         """
         with torch.device("meta"):
             super().initialize_module()
-        self.module_.to_empty(device="cpu")
-        self.module_.reset_parameters(generator=self._generator)
+        if self._restored_weights is not None:
+            self.module_.load_state_dict(self._restored_weights, assign=True)
+        else:
+            self.module_.to_empty(device="cpu")
+            self.module_.reset_parameters(generator=self._generator)
         self._set_dropout_generator(self._device_generator)
         return self
 
