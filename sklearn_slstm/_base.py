@@ -36,6 +36,7 @@ from ._validation import (
     VALIDATE_DATA_ATTRIBUTES,
     check_hidden_layer_sizes,
     check_n_timesteps,
+    check_real_dtype,
     check_sequences,
     drop_zero_weights,
 )
@@ -90,7 +91,10 @@ class BaseStackedLSTM(BaseEstimator, metaclass=ABCMeta):
         "bidirectional": ["boolean"],
         "linear_skip": ["boolean"],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        # The network runs in float32: a larger rate cannot even be stored.
+        "learning_rate_init": [
+            Interval(Real, 0, float(np.finfo(np.float32).max), closed="neither")
+        ],
         "learning_rate": [StrOptions(set(SCHEDULES))],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -258,6 +262,7 @@ class BaseStackedLSTM(BaseEstimator, metaclass=ABCMeta):
         the weights were trained on that scale.
         """
         reset = not continuing
+        check_real_dtype(X, estimator_name=type(self).__name__)
         if continuing:
             check_n_timesteps(self, X)
         X, y = validate_data(
@@ -339,6 +344,7 @@ class BaseStackedLSTM(BaseEstimator, metaclass=ABCMeta):
                     continue_training(net, self.net_)
             epochs_before = len(net.history)
             net.partial_fit(data.inputs, data.targets, epochs=epochs)
+            net.check_finite_weights()
         return epochs_before
 
     def _initialize(self, data, net, *, incremental):
@@ -467,6 +473,7 @@ class BaseStackedLSTM(BaseEstimator, metaclass=ABCMeta):
         reference that maps them back (see ``_scaling``).
         """
         check_is_fitted(self)
+        check_real_dtype(X, estimator_name=type(self).__name__)
         check_n_timesteps(self, X)
         X = validate_data(
             self, X, reset=False, copy=self.scaling is not None, **VALIDATE_DATA

@@ -9,12 +9,17 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._padding import check_padding, pad_at_start
 
+# The longest horizon a recursive forecast accepts: a bound, so that a typo
+# (10**18) is refused at once instead of running for ever. A million steps
+# of a default model take about a minute on one CPU core.
+MAX_HORIZON = 1_000_000
+
 
 @validate_params(
     {
         "estimator": [HasMethods(["predict"])],
         "X": ["array-like"],
-        "horizon": [Interval(Integral, 1, None, closed="left")],
+        "horizon": [Interval(Integral, 1, MAX_HORIZON, closed="both")],
     },
     prefer_skip_nested_validation=True,
 )
@@ -44,7 +49,8 @@ def recursive_forecast(estimator, X, horizon, *, predict=None):
         NaN (see :func:`pad_sequences`); the forecast continues after its
         last observed value.
     horizon : int
-        Number of future values to forecast, at least 1.
+        Number of future values to forecast, from 1 to ``MAX_HORIZON``
+        (1,000,000).
     predict : callable or None, default=None
         How a round predicts: a function of a float64 array of windows of
         shape (n_samples, n_features_in_), checked and padded at the start
@@ -64,10 +70,10 @@ def recursive_forecast(estimator, X, horizon, *, predict=None):
     sklearn.exceptions.NotFittedError
         If ``estimator`` is not fitted.
     ValueError
-        If ``horizon < 1``, if ``X`` has more than one channel (a forecast
-        of several series needs every series' future as input), if ``X``
-        does not have ``n_features_in_`` timesteps, or if its NaN are not
-        padding (see :func:`pad_sequences`).
+        If ``horizon`` is not in [1, 1,000,000], if ``X`` has more than one
+        channel (a forecast of several series needs every series' future as
+        input), if ``X`` does not have ``n_features_in_`` timesteps, or if
+        its NaN are not padding (see :func:`pad_sequences`).
 
     See Also
     --------

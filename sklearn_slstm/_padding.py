@@ -69,7 +69,8 @@ def pad_sequences(sequences, maxlen=None, *, padding="pre", truncating="pre"):
     ValueError
         If there are no sequences, a sequence is empty, holds NaN, infinite
         or non-numeric values, or the sequences mix 1D and 2D or differ in
-        their channels.
+        their channels; or if the padded array does not fit in memory (an
+        absurd ``maxlen``), naming the memory it would need.
 
     See Also
     --------
@@ -112,7 +113,16 @@ def pad_sequences(sequences, maxlen=None, *, padding="pre", truncating="pre"):
     dtype = (
         np.float32 if all(array.dtype == np.float32 for array in arrays) else np.float64
     )
-    X = np.full((len(arrays), maxlen, *channel_shapes[0]), np.nan, dtype=dtype)
+    shape = (len(arrays), maxlen, *channel_shapes[0])
+    try:
+        X = np.full(shape, np.nan, dtype=dtype)
+    except MemoryError:
+        n_bytes = np.prod(shape, dtype=np.float64) * np.dtype(dtype).itemsize
+        raise ValueError(
+            f"pad_sequences cannot allocate an array of shape {shape} "
+            f"({n_bytes / 2**30:,.1f} GiB of {np.dtype(dtype)}); is maxlen="
+            f"{maxlen} what you meant?"
+        ) from None
     for row, array in zip(X, arrays, strict=True):
         kept = array[-maxlen:] if truncating == "pre" else array[:maxlen]
         if padding == "pre":

@@ -1,5 +1,7 @@
 """StackedLSTMRegressor: sequence regression on the shared base."""
 
+import warnings
+
 import numpy as np
 import torch
 from sklearn.base import RegressorMixin
@@ -319,6 +321,14 @@ class StackedLSTMRegressor(RegressorMixin, BaseStackedLSTM):
         """
         outputs, scaling, reference = self._predict_network(X)
         y_pred = scaling.unscale_targets(outputs.astype(np.float64), reference)
+        if not np.isfinite(y_pred).all():
+            warnings.warn(
+                f"{np.count_nonzero(~np.isfinite(y_pred))} of the predictions "
+                "are NaN or infinite: the network's outputs overflowed. Refit "
+                "with a lower learning_rate_init or a gradient_clip.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         return y_pred.ravel() if self._y_was_1d else y_pred
 
     def forecast(self, X, horizon):
@@ -338,7 +348,8 @@ class StackedLSTMRegressor(RegressorMixin, BaseStackedLSTM):
                 (n_samples, n_timesteps, 1)
             The last ``n_features_in_`` values of each series, oldest first.
         horizon : int
-            Number of future values to forecast, at least 1.
+            Number of future values to forecast, from 1 to 1,000,000 (a
+            bound, so that a mistyped horizon fails at once).
 
         Returns
         -------

@@ -346,6 +346,25 @@ class SequenceNetMixin:
         Xi = pad_rows(Xi)
         return super().evaluation_step((Xi, yi), training=training)[:n_rows]
 
+    def check_finite_weights(self):
+        """A ValueError if an optimizer step made a weight NaN or infinite.
+
+        The loss is checked before every step (``train_step_single``), which
+        catches a step that broke the weights at the next batch; this
+        catches the last step of a fit, which no later loss reads.
+        """
+        broken = sorted(
+            name
+            for name, param in self.module_.named_parameters()
+            if not torch.isfinite(param).all()
+        )
+        if broken:
+            raise ValueError(
+                f"Training diverged: the last optimizer step made the weights "
+                f"{broken} NaN or infinite. Lower learning_rate_init, set "
+                "gradient_clip, or scale X and y."
+            )
+
     def predict_outputs(self, sequences):
         """The module's outputs for a float32 CPU tensor of ``sequences``.
 

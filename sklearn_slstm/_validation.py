@@ -7,6 +7,7 @@ its fitted state in one place, after training succeeded.
 from numbers import Integral
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.utils.validation import _check_sample_weight
 
@@ -53,6 +54,37 @@ def check_n_timesteps(estimator, X):
             f"expecting {expected} features as input. Its features are time "
             f"steps: the sequences of X have {shape[1]} time steps, the model "
             f"was fitted on sequences of {expected}."
+        )
+
+
+def check_real_dtype(X, *, estimator_name):
+    """Refuse booleans, dates and durations, which validation would cast.
+
+    scikit-learn's ``validate_data`` turns them into numbers without a word
+    (True into 1.0, a date into nanoseconds since 1970); they are not
+    sequences of measurements, and ``make_windows`` refuses them too.
+    Lists are left to ``validate_data``.
+    """
+    if isinstance(X, pd.DataFrame):
+        dtypes = list(X.dtypes)
+    elif hasattr(X, "dtype"):
+        dtypes = [X.dtype]
+    else:
+        return
+    refused = sorted(
+        {
+            str(dtype)
+            for dtype in dtypes
+            if pd.api.types.is_bool_dtype(dtype)
+            or pd.api.types.is_datetime64_any_dtype(dtype)
+            or pd.api.types.is_timedelta64_dtype(dtype)
+        }
+    )
+    if refused:
+        raise ValueError(
+            f"X holds values of dtype {', '.join(refused)}; {estimator_name} "
+            "needs real numbers (integers or floats). Convert booleans, dates "
+            "or durations to the numbers they stand for first."
         )
 
 

@@ -191,3 +191,10 @@ def test_non_finite_predictions_stop_the_forecast(sine_data, tiny_params):
     reg.net_.module_.head.bias.data.fill_(float("nan"))
     with pytest.raises(ValueError, match="non-finite values"):
         reg.forecast(X[:2], 12)
+
+
+@pytest.mark.parametrize("horizon", [10**18, 1_000_001])
+def test_an_unbounded_horizon_is_refused_at_once(lstm, sine_data, horizon):
+    X, _ = sine_data
+    with pytest.raises(ValueError, match="horizon"):
+        lstm.forecast(X[:2], horizon)

@@ -245,7 +245,8 @@ INVALID_PARAMETERS = {
     "linear_skip": ["yes", 2],
     "loss": ["hinge", "MAE", None],
     "optimizer": ["adagrad", torch.optim.Adam],
-    "learning_rate_init": [0, -0.01, "0.01"],
+    # Beyond float32's range, which torch could not even store.
+    "learning_rate_init": [0, -0.01, "0.01", 1e39],
     "learning_rate": ["adaptive", "invscaling", 0.01],
     "batch_size": [0, -1, 2.5, "auto"],
     "max_iter": [0, -1, 2.5, "10"],
@@ -368,3 +369,24 @@ def test_inputs_are_not_modified(data, dtype, container, tiny_params):
     np.testing.assert_array_equal(y, y_before)
     # Each prediction is a new array: changing one changes nothing else.
     assert not np.shares_memory(regressor.predict(X), regressor.predict(X))
+
+
+@pytest.mark.parametrize(
+    "make_X",
+    [
+        lambda X: X > 0.5,
+        lambda X: pd.DataFrame(X).assign(flag=True).iloc[:, 1:],
+        lambda X: np.datetime64("2026-01-01") + X.astype("timedelta64[D]"),
+        lambda X: X.astype("timedelta64[s]"),
+    ],
+    ids=["bool", "bool column", "datetime64", "timedelta64"],
+)
+def test_booleans_and_dates_are_refused(data, tiny_params, make_X):
+    # validate_data would cast them to numbers without a word.
+    X, y = data
+    refused = make_X(np.round(X * 10))
+    with pytest.raises(ValueError, match="needs real numbers"):
+        StackedLSTMRegressor(**tiny_params).fit(refused, y)
+    reg = StackedLSTMRegressor(**tiny_params).fit(np.round(X * 10), y)
+    with pytest.raises(ValueError, match="needs real numbers"):
+        reg.predict(refused)

@@ -89,6 +89,11 @@ def test_pad_sequences_refuses_bad_sequences(sequences, message):
         pad_sequences(sequences)
 
 
+def test_pad_sequences_refuses_an_absurd_maxlen_naming_the_memory():
+    with pytest.raises(ValueError, match=r"\(14,901\.2 GiB of float64\)"):
+        pad_sequences([[1.0, 2.0], [3.0]], maxlen=10**12)
+
+
 # --- The module never reads the padding -----------------------------------------
 
 

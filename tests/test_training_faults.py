@@ -26,6 +26,32 @@ def test_non_finite_loss_stops_with_a_clear_error(sine_data, three_epochs):
     np.testing.assert_array_equal(reg.predict(X), before)
 
 
+def test_a_last_step_that_breaks_the_weights_raises(small_sine_data, tiny_params):
+    # One batch, one step: no later loss would see the broken weights.
+    X, y = small_sine_data
+    reg = StackedLSTMRegressor(**tiny_params).fit(X, y)
+    before = reg.predict(X)
+    diverging = {
+        "optimizer": "rmsprop",
+        "learning_rate": "constant",
+        "learning_rate_init": 1e38,
+        "max_iter": 1,
+        "batch_size": len(X),
+    }
+    with pytest.raises(ValueError, match="last optimizer step made the weights"):
+        reg.set_params(**diverging).fit(X, y)
+    np.testing.assert_array_equal(reg.predict(X), before)
+
+
+def test_non_finite_predictions_warn(small_sine_data, tiny_params):
+    X, y = small_sine_data
+    reg = StackedLSTMRegressor(**tiny_params).fit(X, y)
+    reg.net_.module_.head.bias.data[0] = float("inf")
+    with pytest.warns(RuntimeWarning, match=f"{len(X)} of the predictions are NaN"):
+        y_pred = reg.predict(X)
+    assert np.isinf(y_pred[:, 0]).all() and np.isfinite(y_pred[:, 1:]).all()
+
+
 class _InterruptAt(Callback):
     """Raise KeyboardInterrupt at a given (epoch, batch), as Ctrl-C would."""
 
