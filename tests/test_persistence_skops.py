@@ -18,6 +18,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_slstm import (
     ConformalIntervalRegressor,
+    DampedSineGenerator,
     StackedLSTMRegressor,
 )
 
@@ -25,6 +26,7 @@ sio = pytest.importorskip("skops.io")
 
 REGRESSOR = "sklearn_slstm._regressor.StackedLSTMRegressor"
 CONFORMAL = "sklearn_slstm._conformal.ConformalIntervalRegressor"
+GENERATOR = "sklearn_slstm._generator.DampedSineGenerator"
 USER_GUIDE = pathlib.Path(__file__).parents[1] / "docs" / "user_guide.rst"
 
 
@@ -91,6 +93,19 @@ def test_skops_round_trip_gives_identical_predictions(
         np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
 
 
+def test_skops_round_trip_of_a_generator_pipeline(
+    sine_params_data, tiny_params, tmp_path
+):
+    params, y = sine_params_data
+    model = make_pipeline(DampedSineGenerator(), StackedLSTMRegressor(**tiny_params))
+    path = tmp_path / "model.skops"
+    sio.dump(model.fit(params, y), path)
+
+    assert sorted(sio.get_untrusted_types(file=path)) == sorted([GENERATOR, REGRESSOR])
+    loaded = sio.load(path, trusted=[GENERATOR, REGRESSOR])
+    np.testing.assert_array_equal(loaded.predict(params), model.predict(params))
+
+
 def test_skops_refuses_untrusted_types_by_default(data, tiny_params, tmp_path):
     X, y = data
     path = tmp_path / "model.skops"
@@ -101,7 +116,7 @@ def test_skops_refuses_untrusted_types_by_default(data, tiny_params, tmp_path):
 
 def test_documented_trusted_list_is_what_skops_asks_for():
     documented = re.findall(r'"(sklearn_slstm\.[\w.]+)"', USER_GUIDE.read_text())
-    assert sorted(set(documented)) == sorted([CONFORMAL, REGRESSOR])
+    assert sorted(set(documented)) == sorted([CONFORMAL, GENERATOR, REGRESSOR])
 
 
 def test_skops_files_are_checked_like_saved_files(data, tiny_params, tmp_path):
