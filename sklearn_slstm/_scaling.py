@@ -72,11 +72,23 @@ def window_statistics(sequences, *, padded):
     if padded:
         variance, location = observed_var_mean(sequences, dim=1)
     else:
-        variance, location = torch.var_mean(
-            sequences, dim=1, keepdim=True, correction=0
-        )
+        variance, location = _var_mean(sequences, dim=1, keepdim=True)
     location = location.double()
     return location, safe_scale(variance.double().sqrt(), location)
+
+
+def _var_mean(values, **kwargs):
+    """``torch.var_mean`` (population variance), in float64 where float32 overflows.
+
+    A float32 result cannot hold the variance of values whose spread
+    exceeds about 1e19 (it is inf, and the scaled values NaN); only then
+    are the statistics computed again from a float64 copy, so that other
+    data keep exactly the float32 statistics they always had.
+    """
+    variance, location = torch.var_mean(values, correction=0, **kwargs)
+    if not torch.isfinite(variance).all():
+        variance, location = torch.var_mean(values.double(), correction=0, **kwargs)
+    return variance, location
 
 
 def observed_var_mean(values, dim):
@@ -112,7 +124,7 @@ def global_statistics(values, *, padded):
         variance, location = observed_var_mean(rows.double(), dim=0)
         variance, location = variance[0], location[0]
     else:
-        variance, location = torch.var_mean(rows, dim=0, correction=0)
+        variance, location = _var_mean(rows, dim=0)
     location, std = location.double(), variance.double().sqrt()
     # StandardScaler's convention: a constant column keeps its scale.
     constant = std <= _CONSTANT * location.abs()

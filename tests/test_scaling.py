@@ -140,3 +140,22 @@ def test_pickle_and_forecast_carry_the_scaling(trending_windows, scaling, tiny_p
     )
     # Forecasts come back on the scale of the series, not the scaled one.
     assert np.abs(reg.forecast(X[-2:], horizon=3) - X[-2:, -1:]).max() < 50
+
+
+@pytest.mark.parametrize("scaling", ["window", "global"])
+def test_values_of_any_float32_spread_scale_without_overflow(
+    sine_data, tiny_params, scaling, tmp_path
+):
+    # The variance of values spread by 1e20 overflows float32: the
+    # statistics are then computed in float64, and the fit, its predictions
+    # and its saved file stay finite, as on the same data at unit scale.
+    pytest.importorskip("safetensors")
+    X, y = sine_data
+    params = {**tiny_params, "scaling": scaling}
+    unit = StackedLSTMRegressor(**params).fit(X, y).predict(X)
+    huge = StackedLSTMRegressor(**params).fit(X * 1e20, y * 1e20)
+    y_pred = huge.predict(X * 1e20)
+    np.testing.assert_allclose(y_pred / 1e20, unit, rtol=0, atol=1e-5)
+    huge.save(tmp_path / "huge.safetensors")
+    loaded = StackedLSTMRegressor.load(tmp_path / "huge.safetensors")
+    np.testing.assert_array_equal(loaded.predict(X * 1e20), y_pred)
