@@ -64,6 +64,8 @@ _SHA256 = "sha256"
 _HMAC = "hmac-sha256"
 _CHECKSUM = re.compile(rf"({_SHA256}|{_HMAC}):([0-9a-f]{{64}})")
 _ZEROS = "0" * 64
+# The longest value of a checksum entry: "hmac-sha256:" and 64 hex digits.
+_CHECKSUM_LIMIT = len(_HMAC) + 65
 
 _RANDOM_STATE_TAG = "__numpy_random_state__"
 
@@ -102,7 +104,7 @@ def save_state(state, path, *, key=None, estimator_class):
         name: np.ascontiguousarray(array) for name, array in state["weights"].items()
     }
     data = bytearray(safetensors_numpy.save(tensors, metadata=metadata))
-    span = _checksum_span(data, checksum)
+    span = _checksum_digits(data, path)
     if span is None:  # safetensors wrote the header in an unexpected way
         raise RuntimeError("Cannot locate the checksum in the safetensors header.")
     data[span[0] : span[1]] = _digest(data, span, key).encode()
@@ -164,18 +166,15 @@ def _check_key(key):
     return bytes(key)
 
 
-def _checksum_span(data, checksum):
-    """Where the 64 hex digits of ``checksum`` lie in the file's header.
+def _checksum_digits(data, path):
+    """Where the 64 hex digits of the checksum lie in a file's bytes, or None.
 
-    None unless the header holds ``"checksum":"<checksum>"`` exactly once.
+    ``data`` starts with the file's header (the tensors' bytes may follow);
+    the entry is found as :func:`_raw_entry` finds it, in the header only.
     """
     header_end = 8 + int.from_bytes(data[:8], "little")
-    needle = f'"checksum":"{checksum}"'.encode()
-    start = data.find(needle, 8, header_end)
-    if start < 0 or data.find(needle, start + 1, header_end) >= 0:
-        return None
-    end = start + len(needle) - 1
-    return end - 64, end
+    span = _raw_entry(bytes(data[:header_end]), "checksum", path, limit=_CHECKSUM_LIMIT)
+    return None if span is None else (span[1] - 64, span[1])
 
 
 def _digest(data, span, key, rest=b""):
@@ -247,7 +246,7 @@ def _verify_checksum(header, buffer, key, path):
     Runs before the header is parsed, so that a damaged file, or with a key
     any file not saved with it, costs one pass over its bytes to refuse.
     """
-    span = _raw_entry(header, "checksum", path, limit=len(_HMAC) + 65)
+    span = _raw_entry(header, "checksum", path, limit=_CHECKSUM_LIMIT)
     if span is None:
         raise ValueError(f"{path}: the header lacks the entries ['checksum'].")
     match = _CHECKSUM.fullmatch(header[span[0] : span[1]].decode("ascii", "replace"))

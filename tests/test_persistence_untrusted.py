@@ -33,7 +33,7 @@ from sklearn_slstm._persistence import (
     _ZEROS,
     MAX_FILE_SIZE,
     MAX_JSON_DEPTH,
-    _checksum_span,
+    _checksum_digits,
     _digest,
 )
 
@@ -77,9 +77,9 @@ def _resign(data, key=None):
     old = metadata["checksum"]
     new = f"{'hmac-sha256' if key else 'sha256'}:{_ZEROS}"
     data = bytearray(data)
-    span = _checksum_span(data, old)
+    span = _checksum_digits(data, "file")
     data[span[0] - len(old) + 64 : span[1]] = new.encode()
-    span = _checksum_span(data, new)
+    span = _checksum_digits(data, "file")
     data[span[0] : span[1]] = _digest(data, span, key).encode()
     return bytes(data)
 
@@ -101,7 +101,7 @@ def _rewrite(source, target, edit, *, rechecksum=True, key=None):
         return target
     metadata["checksum"] = f"{'hmac-sha256' if key else 'sha256'}:{_ZEROS}"
     data = bytearray(safetensors_torch.save(tensors, metadata=metadata))
-    span = _checksum_span(data, metadata["checksum"])
+    span = _checksum_digits(data, "file")
     data[span[0] : span[1]] = _digest(data, span, key).encode()
     target.write_bytes(bytes(data))
     return target
