@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _state
 from ._persistence import load_state, save_state
-from ._scaling import SCALINGS
+from ._scaling import SCALING_OPTIONS, SCALINGS
 from ._training import (
     OPTIMIZERS,
     SCHEDULES,
@@ -75,6 +75,9 @@ class BaseStackedLSTM(BaseEstimator, metaclass=ABCMeta):
       extending ``_state.FITTED_ATTRIBUTES``.
     - ``_check_targets(y, *, reset)``: validated ``y`` as the net's 2D
       targets, and the fitted attributes they determine.
+    - ``_new_scaling(sequences, targets, *, padded)``: the scaling of a
+      new fit, unfitted (default: the ``scaling`` option, window scaling
+      for "auto").
     - ``_scale_targets(targets, scaling, reference, *, fit)``: the targets
       as the net trains on them (default: unchanged).
     - ``_n_network_outputs(attributes)``: the width of the network's output.
@@ -82,7 +85,7 @@ class BaseStackedLSTM(BaseEstimator, metaclass=ABCMeta):
     """
 
     _parameter_constraints = {
-        "scaling": [StrOptions({name for name in SCALINGS if name}), None],
+        "scaling": [StrOptions({name for name in SCALING_OPTIONS if name}), None],
         "hidden_layer_sizes": [
             "array-like",
             Interval(Integral, 1, None, closed="left"),
@@ -283,12 +286,11 @@ class BaseStackedLSTM(BaseEstimator, metaclass=ABCMeta):
             estimator_name=type(self).__name__,
         )
         targets, target_attributes = self._check_targets(y, reset=reset)
-        kind = SCALINGS[self.scaling]
-        keeps_statistics = continuing and any(
-            name in vars(self) for name in kind.STATISTICS
-        )
-        scaling = self._fitted_scaling() if keeps_statistics else kind()
-        if not keeps_statistics:
+        keeps_statistics = continuing and self._keeps_scaling()
+        if keeps_statistics:
+            scaling = self._fitted_scaling()
+        else:
+            scaling = self._new_scaling(sequences, targets, padded=padded)
             scaling.fit_sequences(sequences, padded=padded)
         reference = scaling.scale_sequences_(sequences, padded=padded)
         targets = self._scale_targets(
@@ -298,11 +300,24 @@ class BaseStackedLSTM(BaseEstimator, metaclass=ABCMeta):
             "n_features_in_": sequences.shape[1],
             "_n_channels": sequences.shape[2],
             **target_attributes,
+            "scaling_": scaling.NAME,
             **scaling.attributes(),
         }
         if sample_weight is not None:
             sequences = {"X": sequences, "sample_weight": sample_weight}
         return _TrainingData(sequences, targets, attributes, scaling)
+
+    def _keeps_scaling(self):
+        """Whether a continued fit keeps the fitted scaling and its statistics.
+
+        It does unless ``scaling`` was set to another option since: the
+        weights were trained on that scale.
+        """
+        return self.scaling in ("auto", self.scaling_)
+
+    def _new_scaling(self, sequences, targets, *, padded):
+        """The (unfitted) scaling of a new fit of ``sequences``."""
+        return SCALINGS["window" if self.scaling == "auto" else self.scaling]()
 
     def _scale_targets(self, targets, scaling, reference, *, fit):
         """The targets as the net trains on them; ``fit`` fits their scaling."""
@@ -491,7 +506,7 @@ class BaseStackedLSTM(BaseEstimator, metaclass=ABCMeta):
 
     def _fitted_scaling(self):
         """The fitted scaling object, rebuilt from the fitted attributes."""
-        return SCALINGS[self.scaling].from_attributes(
+        return SCALINGS[self.scaling_].from_attributes(
             vars(self),
             n_channels=self._n_channels,
             n_outputs=getattr(self, "n_outputs_", None),

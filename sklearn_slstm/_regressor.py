@@ -12,6 +12,7 @@ from . import _state
 from ._base import BaseStackedLSTM
 from ._forecast import recursive_forecast
 from ._onnx import export_onnx
+from ._scaling import choose_scaling, warn_if_not_continuations
 from ._training import REGRESSION
 from ._validation import as_tensor
 
@@ -29,19 +30,28 @@ class StackedLSTMRegressor(RegressorMixin, BaseStackedLSTM):
 
     Parameters
     ----------
-    scaling : {"window", "global"} or None, default="window"
+    scaling : {"auto", "window", "global"} or None, default="auto"
         How sequences and targets are scaled before they reach the network;
         predictions are always mapped back to the scale of ``y``, so raw
-        data works as it is.
+        data works as it is. The fitted choice is ``scaling_``.
 
+        - "auto": "window" where ``y`` continues the first channel of ``X``
+          (as with :func:`make_windows`), "global" where it does not
+          (targets that are labels or parameters of the sequences, not
+          their future values), with a warning. Targets that continue the
+          first channel on another scale (a scaler of ``X`` alone in a
+          ``Pipeline``, a ``TransformedTargetRegressor`` of ``y`` alone)
+          are mapped into its units first (``target_offset_``,
+          ``target_scale_``). The test compares the distribution of the
+          first target with that of the last step of the first channel;
+          with fewer than 20 samples, "window".
         - "window": each sequence is standardised by its own mean and
           standard deviation over its time steps, per channel, and its
-          targets by those of its first channel. Suited to forecasting,
-          where ``y`` continues the first channel of ``X`` (as with
-          :func:`make_windows`): it copes with series at any level,
-          series that trend out of the training range, and panels of
-          series of very different sizes. ``y`` must then be on the scale
-          of the first channel.
+          targets by those of its first channel. Suited to forecasting:
+          it copes with series at any level, series that trend out of the
+          training range, and panels of series of very different sizes.
+          ``y`` must be on the scale of the first channel; a warning says
+          when it is not.
         - "global": one mean and standard deviation per channel of ``X``
           and per output of ``y``, fitted on the training data (the
           ``x_mean_``, ``x_scale_``, ``y_mean_`` and ``y_scale_``
@@ -140,12 +150,19 @@ class StackedLSTMRegressor(RegressorMixin, BaseStackedLSTM):
         ``net_.history`` the training history.
     n_features_in_ : int
         Number of time steps of each sequence seen during :term:`fit`.
+    scaling_ : {"window", "global"} or None
+        The scaling of the fit: ``scaling``, or the choice of "auto".
     x_mean_, x_scale_ : ndarray of shape (n_channels,)
         Mean and scale of each channel of the training sequences. Defined
-        only when ``scaling="global"``.
+        only when ``scaling_="global"``.
     y_mean_, y_scale_ : ndarray of shape (n_outputs,)
         Mean and scale of each training target. Defined only when
-        ``scaling="global"``.
+        ``scaling_="global"``.
+    target_offset_, target_scale_ : float
+        The map of the targets into the units of the first channel of
+        ``X``, ``(y - target_offset_) / target_scale_``, applied before
+        window scaling. Defined only when ``scaling="auto"`` found the
+        targets on another scale than that channel.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during :term:`fit`. Defined only when ``X``
         has feature names that are all strings.
@@ -225,20 +242,25 @@ class StackedLSTMRegressor(RegressorMixin, BaseStackedLSTM):
     _fitted_attributes = {
         **BaseStackedLSTM._fitted_attributes,
         "n_outputs_": _state.integer(1, _state.MAX_OUTPUTS),
-        # Only for scaling="global".
+        # Only for scaling_="global".
         "y_mean_": _state.statistics,
         "y_scale_": _state.statistics,
+        # Only for targets that scaling="auto" mapped into X's units.
+        "target_offset_": _state.real,
+        "target_scale_": _state.real,
         "_y_was_1d": _state.boolean,
     }
     _optional_attributes = BaseStackedLSTM._optional_attributes | {
         "y_mean_",
         "y_scale_",
+        "target_offset_",
+        "target_scale_",
     }
 
     def __init__(
         self,
         *,
-        scaling="window",
+        scaling="auto",
         hidden_layer_sizes=(16,),
         dropout=0.0,
         bidirectional=False,
@@ -298,6 +320,13 @@ class StackedLSTMRegressor(RegressorMixin, BaseStackedLSTM):
                 f"{' (1D y)' if self._y_was_1d else ''}."
             )
         return as_tensor(targets), attributes
+
+    def _new_scaling(self, sequences, targets, *, padded):
+        if self.scaling == "auto":
+            return choose_scaling(sequences, targets, padded=padded)
+        if self.scaling == "window":
+            warn_if_not_continuations(sequences, targets, padded=padded)
+        return super()._new_scaling(sequences, targets, padded=padded)
 
     def _scale_targets(self, targets, scaling, reference, *, fit):
         if fit:
@@ -385,6 +414,16 @@ class StackedLSTMRegressor(RegressorMixin, BaseStackedLSTM):
                 f"{type(self).__name__} was fitted on sequences with "
                 f"{self._n_channels} channels: feeding its predictions back "
                 "would need the future of every channel."
+            )
+        if "target_scale_" in vars(self) or (
+            self.scaling == "auto" and self.scaling_ == "global"
+        ):
+            raise ValueError(
+                "forecast feeds predictions back as input, but the targets of "
+                "this model are not on the scale of X (scaling='auto' found "
+                f"them {'on another scale' if self.scaling_ == 'window' else 'not continuations of X'}"
+                "): fit it on windows of the series and the values that follow "
+                "them, as make_windows makes them."
             )
         return recursive_forecast(self, X, horizon, predict=self._predict_windows)
 

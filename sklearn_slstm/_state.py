@@ -134,6 +134,15 @@ def statistics(value):
     return array.astype(np.float64)
 
 
+def choice(options):
+    def check(value):
+        if not any(value is option or value == option for option in options):
+            raise ValueError(f"is not one of {sorted(map(str, options))}: {value!r:.60}")
+        return value
+
+    return check
+
+
 def feature_names(value):
     names = list(value) if isinstance(value, list | np.ndarray) else None
     if names is None or not all(isinstance(name, str) for name in names):
@@ -154,7 +163,9 @@ FITTED_ATTRIBUTES = {
     "validation_scores_": optional(reals),
     "best_validation_score_": optional(real),
     "n_iter_": integer(0, MAX_EPOCHS),
-    # Only for scaling="global".
+    # The fitted scaling (states of versions before scaling="auto" lack it).
+    "scaling_": choice(SCALINGS),
+    # Only for scaling_="global".
     "x_mean_": statistics,
     "x_scale_": statistics,
     "_n_channels": integer(1, MAX_CHANNELS),
@@ -333,12 +344,18 @@ def _check_fitted(fitted, estimator):
     """Check and convert the ``fitted`` part of a state; return the attributes.
 
     The attributes are those of the estimator's table: all but the optional
-    ones are required, and so are the statistics of its ``scaling``.
+    ones are required, and so are the statistics of its fitted scaling.
     """
     if not isinstance(fitted, dict):
         raise ValueError("the fitted attributes are not a mapping.")
     table, optional_names = estimator._fitted_attributes, estimator._optional_attributes
-    scaling = SCALINGS[estimator.scaling]
+    if "scaling_" not in fitted:
+        # A state of a version before scaling="auto": its scaling is scaling_.
+        fitted = {**fitted, "scaling_": estimator.scaling}
+    name = fitted["scaling_"]
+    if not any(name is option or name == option for option in SCALINGS):
+        raise ValueError(f"the fitted scaling_ is not a scaling: {name!r:.60}.")
+    scaling = SCALINGS[name]
     expected = set(table) - optional_names | (set(scaling.STATISTICS) & set(table))
     missing = sorted(expected - set(fitted))
     unknown = sorted(str(name) for name in set(fitted) - expected - optional_names)

@@ -53,15 +53,16 @@ def test_fitted_state_is_defined_once(sine_data, tiny_params):
 
     frame = pd.DataFrame(X, columns=[f"step_{i}" for i in range(X.shape[1])])
     params = set(StackedLSTMRegressor().get_params())
-    for settings, X_fit in [
-        ({}, X),
-        ({"scaling": "global"}, frame),
+    target_map = {"target_offset_", "target_scale_"}
+    for settings, X_fit, y_fit, optional_set in [
+        ({}, X, y, set()),
+        ({"scaling": "global"}, frame, y, optional - target_map),
+        # Targets on another scale than X: "auto" maps them into X's units.
+        ({}, X, 100 * y + 5, target_map),
     ]:
-        reg = StackedLSTMRegressor(**tiny_params, **settings).fit(X_fit, y)
+        reg = StackedLSTMRegressor(**tiny_params, **settings).fit(X_fit, y_fit)
         set_by_fit = set(vars(reg)) - params
-        expected = set(table) - optional
-        if settings:
-            expected |= optional
+        expected = set(table) - optional | optional_set
         assert set_by_fit == expected | {"net_", "_net_is_incremental"}
         state = reg.__getstate__()
         assert set(state["fitted"]) == expected
