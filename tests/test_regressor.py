@@ -41,7 +41,7 @@ def _documented_attributes(estimator_class):
     return names
 
 
-def test_fitted_state_is_defined_once(sine_data, tiny_params):
+def test_fitted_state_is_defined_once(sine_data, trending_windows, tiny_params):
     # The docstring, fit and the state that pickle, skops and save store all
     # follow the class's table of fitted attributes: a fitted attribute added
     # to one of them and not to the table fails here.
@@ -57,10 +57,11 @@ def test_fitted_state_is_defined_once(sine_data, tiny_params):
     for settings, X_fit, y_fit, optional_set in [
         ({}, X, y, set()),
         ({"scaling": "global"}, frame, y, optional - target_map),
-        # Targets on another scale than X: "auto" maps them into X's units.
-        ({}, X, 100 * y + 5, target_map),
+        # Windows scaled apart from their targets: "auto" maps the targets.
+        ({}, trending_windows[0] / 100, trending_windows[1], target_map),
     ]:
         reg = StackedLSTMRegressor(**tiny_params, **settings).fit(X_fit, y_fit)
+        assert {"target_offset_"} & set(vars(reg)) == optional_set & {"target_offset_"}
         set_by_fit = set(vars(reg)) - params
         expected = set(table) - optional | optional_set
         assert set_by_fit == expected | {"net_", "_net_is_incremental"}
