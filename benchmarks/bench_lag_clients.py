@@ -75,7 +75,7 @@ def month_exog(n_points):
 
 def own_direct(series, make_lstm):
     """make_windows with the full horizon: one model, 12 outputs."""
-    X, y = make_windows(series[: -TEST_POINTS], n_timesteps=N_LAGS, horizon=HORIZON)
+    X, y = make_windows(series[:-TEST_POINTS], n_timesteps=N_LAGS, horizon=HORIZON)
     model = make_lstm().fit(X, y)
     windows = np.stack([series[o - N_LAGS : o] for o in origins(len(series))])
     return model.predict(windows).ravel()
@@ -83,7 +83,7 @@ def own_direct(series, make_lstm):
 
 def own_recursive(series, make_lstm):
     """make_windows one step ahead, and forecast() feeding predictions back."""
-    X, y = make_windows(series[: -TEST_POINTS], n_timesteps=N_LAGS, horizon=1)
+    X, y = make_windows(series[:-TEST_POINTS], n_timesteps=N_LAGS, horizon=1)
     model = make_lstm().fit(X, y.ravel())
     windows = np.stack([series[o - N_LAGS : o] for o in origins(len(series))])
     return model.forecast(windows, horizon=HORIZON).ravel()

@@ -116,7 +116,9 @@ def test_bad_input_raises_value_error():
 def test_pipeline_on_newest_first_lags_equals_the_model_on_windows(newest_first):
     """The transformer restores what make_windows gives, so the fits agree."""
     lags, y, windows = newest_first
-    regressor = StackedLSTMRegressor(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    regressor = StackedLSTMRegressor(
+        hidden_layer_sizes=(4,), max_iter=2, random_state=0
+    )
     pipeline = make_pipeline(LagsToSequences(n_lags=3), clone(regressor)).fit(lags, y)
     direct = clone(regressor).fit(windows, y)
     np.testing.assert_allclose(pipeline.predict(lags), direct.predict(windows))
