@@ -181,7 +181,7 @@ class LagsToSequences(TransformerMixin, BaseEstimator):
 
     def _check_lag_matrix(self, X, *, reset):
         """``X`` validated as a 2D float array whose columns fit ``n_lags``."""
-        if np.ndim(X) == 3:
+        if getattr(X, "ndim", None) == 3:
             raise ValueError(
                 "LagsToSequences expects a 2D lag matrix (n_samples, n_features), "
                 "but X is 3D: it already holds sequences, which "
