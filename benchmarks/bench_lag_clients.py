@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python benchmarks/bench_lag_clients.py            # about 4 minutes on 2 cores
+    python benchmarks/bench_lag_clients.py            # about 2 minutes on 2 cores
     python benchmarks/bench_lag_clients.py --quick    # smoke test, 1 seed, 1 epoch
     python benchmarks/bench_lag_clients.py --other-series   # about a minute
 
