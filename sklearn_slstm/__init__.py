@@ -3,6 +3,7 @@
 from ._conformal import ConformalIntervalRegressor
 from ._display import ForecastDisplay
 from ._generator import DampedSineGenerator, make_damped_sine
+from ._lags import LagsToSequences
 from ._padding import pad_sequences
 from ._regressor import StackedLSTMRegressor
 from ._version import __version__ as __version__
@@ -12,6 +13,7 @@ __all__ = [
     "ConformalIntervalRegressor",
     "DampedSineGenerator",
     "ForecastDisplay",
+    "LagsToSequences",
     "StackedLSTMRegressor",
     "make_damped_sine",
     "make_windows",
