@@ -22,6 +22,7 @@ import sklearn_slstm
 from sklearn_slstm import (
     ConformalIntervalRegressor,
     DampedSineGenerator,
+    LagsToSequences,
     StackedLSTMRegressor,
 )
 
@@ -31,6 +32,7 @@ TRUSTED = [
     "sklearn_slstm._regressor.StackedLSTMRegressor",
     "sklearn_slstm._conformal.ConformalIntervalRegressor",
     "sklearn_slstm._generator.DampedSineGenerator",
+    "sklearn_slstm._lags.LagsToSequences",
 ]
 USER_GUIDE = pathlib.Path(__file__).parents[1] / "docs" / "user_guide.rst"
 
@@ -58,7 +60,11 @@ def test_skops_asks_for_exactly_the_list(sine_params_data, tiny_params):
     # state is what a saved file holds.
     params, y = sine_params_data
     model = ConformalIntervalRegressor(
-        make_pipeline(DampedSineGenerator(), StackedLSTMRegressor(**tiny_params)),
+        make_pipeline(
+            DampedSineGenerator(),
+            LagsToSequences(order="oldest_first"),
+            StackedLSTMRegressor(**tiny_params),
+        ),
         shuffle=False,
     ).fit(params, y)
     assert sorted(sio.get_untrusted_types(data=sio.dumps(model))) == sorted(TRUSTED)
