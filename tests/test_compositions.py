@@ -86,7 +86,9 @@ def test_a_model_of_mapped_targets_round_trips_and_refuses_to_forecast(monthly):
     reg = StackedLSTMRegressor(**PARAMS).fit(X / 100, y)
     restored = pickle.loads(pickle.dumps(reg))
     assert restored.target_offset_ == reg.target_offset_
-    np.testing.assert_array_equal(restored.predict(X_test / 100), reg.predict(X_test / 100))
+    np.testing.assert_array_equal(
+        restored.predict(X_test / 100), reg.predict(X_test / 100)
+    )
     # Predictions in the units of y cannot be fed back as values of X.
     with pytest.raises(ValueError, match="not on the scale of X"):
         reg.forecast(X_test / 100, horizon=12)

@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from sklearn_slstm import StackedLSTMRegressor, make_damped_sine, pad_sequences
+from sklearn_slstm import (
+    StackedLSTMRegressor,
+    make_damped_sine,
+    make_windows,
+    pad_sequences,
+)
 
 # Short sequences: the exporter traces the LSTM step by step.
 N_TIMESTEPS = 6
@@ -130,18 +135,31 @@ def test_missing_extra_raises_import_error_with_install_hint(
         reg.to_onnx(tmp_path / "model.onnx")
 
 
-@pytest.mark.parametrize("scaling", ["window", "global", None])
+@pytest.mark.parametrize("scaling", ["window", "global", None, "mapped targets"])
 def test_graph_takes_raw_values_and_returns_raw_scale(
     waves, onnxruntime, tmp_path, scaling
 ):
     # Values near 300: the scaling is inside the graph, as inside predict.
     X, y, X_test = waves
+    mapped = scaling == "mapped targets"
     reg = StackedLSTMRegressor(
-        hidden_layer_sizes=(5,), scaling=scaling, max_iter=2, random_state=0
+        hidden_layer_sizes=(5,),
+        scaling="auto" if mapped else scaling,
+        max_iter=2,
+        random_state=0,
     )
     if scaling is None:
         reg.fit(X, y)  # unscaled training only works near unit scale
         X_raw = X_test
+    elif mapped:
+        # Windows of a series in other units than their targets (the
+        # windows scaled apart): the map of the targets is in the graph.
+        t = np.arange(400.0)
+        series = 300 + 0.1 * t + 3 * np.sin(2 * np.pi * t / 12)
+        windows, targets = make_windows(series, N_TIMESTEPS, horizon=5)
+        reg.fit(windows[:300] / 7, targets[:300])
+        assert reg.target_scale_ > 0
+        X_raw = windows[300:] / 7
     else:
         reg.fit(300 + 50 * X, 300 + 50 * y)
         X_raw = 300 + 50 * X_test
