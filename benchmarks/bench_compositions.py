@@ -30,7 +30,7 @@ from real_series_data import HORIZON, load_co2, origin_windows, rolling_origins
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.metrics import r2_score, root_mean_squared_error
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from sklearn_slstm import StackedLSTMRegressor, make_damped_sine, make_windows
 
@@ -41,8 +41,14 @@ def compositions(regressor):
     """(label, estimator): the regressor as users wrap it."""
     return [
         ("StackedLSTMRegressor() alone", regressor),
-        ("make_pipeline(StandardScaler(), ...)", make_pipeline(StandardScaler(), regressor)),
-        ("make_pipeline(MinMaxScaler(), ...)", make_pipeline(MinMaxScaler(), regressor)),
+        (
+            "make_pipeline(StandardScaler(), ...)",
+            make_pipeline(StandardScaler(), regressor),
+        ),
+        (
+            "make_pipeline(MinMaxScaler(), ...)",
+            make_pipeline(MinMaxScaler(), regressor),
+        ),
         (
             "TransformedTargetRegressor(..., StandardScaler())",
             TransformedTargetRegressor(regressor, transformer=StandardScaler()),
@@ -114,19 +120,21 @@ def main():
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
                     maes.append(co2_mae(compositions(regressor)[row][1]))
-                log(f"{label}, {name}, seed {seed}: {maes[-1]:.3f}, "
-                    f"{len(caught)} warnings {[str(w.message)[:60] for w in caught]}")
+                log(
+                    f"{label}, {name}, seed {seed}: {maes[-1]:.3f}, "
+                    f"{len(caught)} warnings {[str(w.message)[:60] for w in caught]}"
+                )
             cells.append(f"{np.median(maes):.3g}")
         print(f"| {label} | {' | '.join(cells)} |", flush=True)
 
-    print(f"\n## Targets that are not continuations: test R^2 / RMSE, median")
+    print("\n## Targets that are not continuations: test R^2 / RMSE, median")
     print(f"| data | {' | '.join(scalings)} |\n|---|---|---|")
     for label, make in [
         ("wave (period, decay) from the waves", wave_parameters),
         ("one label per 2-channel series", series_labels),
     ]:
         cells = []
-        for name, params in scalings.items():
+        for params in scalings.values():
             scores = np.array(
                 [
                     extrinsic_scores(

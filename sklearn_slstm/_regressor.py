@@ -415,15 +415,14 @@ class StackedLSTMRegressor(RegressorMixin, BaseStackedLSTM):
                 f"{self._n_channels} channels: feeding its predictions back "
                 "would need the future of every channel."
             )
-        if "target_scale_" in vars(self) or (
-            self.scaling == "auto" and self.scaling_ == "global"
-        ):
+        mapped = "target_scale_" in vars(self)
+        if mapped or (self.scaling == "auto" and self.scaling_ == "global"):
+            found = "on another scale" if mapped else "not continuations of X"
             raise ValueError(
                 "forecast feeds predictions back as input, but the targets of "
-                "this model are not on the scale of X (scaling='auto' found "
-                f"them {'on another scale' if self.scaling_ == 'window' else 'not continuations of X'}"
-                "): fit it on windows of the series and the values that follow "
-                "them, as make_windows makes them."
+                f"this model are not on the scale of X (scaling='auto' found them "
+                f"{found}): fit it on windows of the series and the values that "
+                "follow them, as make_windows makes them."
             )
         return recursive_forecast(self, X, horizon, predict=self._predict_windows)
 

@@ -399,7 +399,10 @@ class WindowScaling(NoScaling):
     def attributes(self):
         if self.target_scale is None:
             return {}
-        return {"target_offset_": self.target_offset, "target_scale_": self.target_scale}
+        return {
+            "target_offset_": self.target_offset,
+            "target_scale_": self.target_scale,
+        }
 
     @classmethod
     def from_attributes(cls, attributes, *, n_channels, n_outputs):

@@ -137,7 +137,9 @@ def statistics(value):
 def choice(options):
     def check(value):
         if not any(value is option or value == option for option in options):
-            raise ValueError(f"is not one of {sorted(map(str, options))}: {value!r:.60}")
+            raise ValueError(
+                f"is not one of {sorted(map(str, options))}: {value!r:.60}"
+            )
         return value
 
     return check

@@ -7,6 +7,7 @@ targets are not continuations at all. The figures on real data:
 ``benchmarks/bench_compositions.py``.
 """
 
+import importlib.util
 import pickle
 import warnings
 
@@ -81,14 +82,20 @@ def test_a_scaler_of_x_or_of_y_alone_keeps_the_bare_accuracy(monthly, compositio
     assert np.abs(window.predict(monthly[2]) - monthly[3]).mean() > 10 * bare
 
 
-def test_a_model_of_mapped_targets_round_trips_and_refuses_to_forecast(monthly):
+def test_a_model_of_mapped_targets_round_trips_and_refuses_to_forecast(
+    monthly, tmp_path
+):
     X, y, X_test, _ = monthly
     reg = StackedLSTMRegressor(**PARAMS).fit(X / 100, y)
-    restored = pickle.loads(pickle.dumps(reg))
-    assert restored.target_offset_ == reg.target_offset_
-    np.testing.assert_array_equal(
-        restored.predict(X_test / 100), reg.predict(X_test / 100)
-    )
+    restored = [pickle.loads(pickle.dumps(reg))]
+    if importlib.util.find_spec("safetensors"):
+        reg.save(tmp_path / "model.safetensors")
+        restored.append(StackedLSTMRegressor.load(tmp_path / "model.safetensors"))
+    for model in restored:
+        assert model.target_offset_ == reg.target_offset_
+        np.testing.assert_array_equal(
+            model.predict(X_test / 100), reg.predict(X_test / 100)
+        )
     # Predictions in the units of y cannot be fed back as values of X.
     with pytest.raises(ValueError, match="not on the scale of X"):
         reg.forecast(X_test / 100, horizon=12)
