@@ -80,9 +80,10 @@ print(f"X {X.shape}, y {y.shape}, from {len(np.unique(window_series))} series")
 # One model for all series
 # ------------------------
 # The series' levels range over several orders of magnitude. The default
-# ``scaling="window"`` standardises each window by its own mean and standard
-# deviation, so a series of thousands and a series of millions look alike to
-# the network, and maps each forecast back to its series' scale.
+# scaling (``"auto"``, window scaling here) standardises each window by its
+# own mean and standard deviation, so a series of thousands and a series of
+# millions look alike to the network, and maps each forecast back to its
+# series' scale.
 model = StackedLSTMRegressor(random_state=0).fit(X, y)
 
 X_last = np.stack([part[-N_TIMESTEPS:] for part in train_parts])

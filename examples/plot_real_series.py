@@ -61,9 +61,10 @@ print(f"test:     {test.index[0]:%b %Y} to {test.index[-1]:%b %Y}")
 # -------
 # Each window holds six years of monthly values (twice the horizon) as input
 # and the 36 values that follow as targets. The windows are the raw
-# concentrations, from about 315 to 370 ppm: the estimator's default
-# ``scaling="window"`` standardises each window by its own mean and standard
-# deviation and maps the predictions back, so no scaler is needed.
+# concentrations, from about 315 to 370 ppm: the estimator's default scaling
+# (``"auto"``, window scaling here) standardises each window by its own mean
+# and standard deviation and maps the predictions back, so no scaler is
+# needed.
 N_TIMESTEPS = 2 * HORIZON
 X, y = make_windows(train.to_numpy(), N_TIMESTEPS, horizon=HORIZON, step=STEP)
 print(f"X {X.shape}, y {y.shape}")
