@@ -73,8 +73,10 @@ class LagsToSequences(TransformerMixin, BaseEstimator):
 
     Notes
     -----
-    With the regressor's ``scaling="window"``, each channel of each sequence
-    is standardised by its own mean and standard deviation, so a channel
+    Under window scaling (the regressor's ``scaling="window"``, and what its
+    default ``scaling="auto"`` chooses for forecasting), each channel of
+    each sequence is standardised by its own mean and standard deviation,
+    so a channel
     that is constant along the sequence (every ``"repeat"`` channel) reaches
     the network as zeros: it carries no information. Fit with
     ``scaling="global"`` to let such channels count (the user guide's
