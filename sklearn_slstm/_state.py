@@ -354,10 +354,10 @@ def _check_fitted(fitted, estimator):
     if "scaling_" not in fitted:
         # A state of a version before scaling="auto": its scaling is scaling_.
         fitted = {**fitted, "scaling_": estimator.scaling}
-    name = fitted["scaling_"]
-    if not any(name is option or name == option for option in SCALINGS):
-        raise ValueError(f"the fitted scaling_ is not a scaling: {name!r:.60}.")
-    scaling = SCALINGS[name]
+    try:
+        scaling = SCALINGS[table["scaling_"](fitted["scaling_"])]
+    except ValueError as exc:
+        raise ValueError(f"invalid fitted attribute scaling_: it {exc}.") from None
     expected = set(table) - optional_names | (set(scaling.STATISTICS) & set(table))
     missing = sorted(expected - set(fitted))
     unknown = sorted(str(name) for name in set(fitted) - expected - optional_names)

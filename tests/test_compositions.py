@@ -154,3 +154,24 @@ def test_a_log_of_the_targets_falls_back_to_global_scaling(monthly):
         model.fit(X, y)
     assert model.regressor_.scaling_ == "global"
     assert np.abs(model.predict(X_test) - y_test).mean() < 5
+
+
+def test_states_of_versions_before_auto_load_with_their_scaling(monthly):
+    # Their fitted state has no scaling_: the scaling parameter is the one.
+    X, y, X_test, _ = monthly
+    reg = StackedLSTMRegressor(scaling="window", **PARAMS).fit(X, y)
+    state = reg.__getstate__()
+    del state["fitted"]["scaling_"]
+    restored = StackedLSTMRegressor.__new__(StackedLSTMRegressor)
+    restored.__setstate__(state)
+    assert restored.scaling_ == "window"
+    np.testing.assert_array_equal(restored.predict(X_test), reg.predict(X_test))
+
+
+@pytest.mark.parametrize("value", ["bogus", ["window"], "auto"])
+def test_a_state_with_an_unknown_scaling_is_refused(monthly, value):
+    X, y, _, _ = monthly
+    state = StackedLSTMRegressor(**{**PARAMS, "max_iter": 1}).fit(X, y).__getstate__()
+    state["fitted"]["scaling_"] = value
+    with pytest.raises(ValueError, match="scaling_"):
+        StackedLSTMRegressor.__new__(StackedLSTMRegressor).__setstate__(state)
