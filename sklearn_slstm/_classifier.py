@@ -273,6 +273,7 @@ class StackedLSTMClassifier(ClassifierMixin, BaseStackedLSTM):
         self.head = head
         self.class_weight = class_weight
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Train the network on sequences ``X`` and class labels ``y``.
 
@@ -294,7 +295,8 @@ class StackedLSTMClassifier(ClassifierMixin, BaseStackedLSTM):
         self : object
             The fitted estimator.
         """
-        return super().fit(X, y, sample_weight=sample_weight)
+        # Not super().fit: warnings name the caller's line, one frame up.
+        return self._train(X, y, sample_weight, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
@@ -373,7 +375,7 @@ class StackedLSTMClassifier(ClassifierMixin, BaseStackedLSTM):
         if reset and len(classes) < 2:
             raise ValueError(
                 f"{name} needs samples of at least 2 classes in the data; got "
-                f"only the class {classes.tolist()!r:.100}."
+                f"1 class, {classes.tolist()!r:.100}."
             )
         unknown = np.setdiff1d(labels, classes)
         if len(unknown):
@@ -434,14 +436,13 @@ class StackedLSTMClassifier(ClassifierMixin, BaseStackedLSTM):
             The log-probabilities, float64, in the order of ``classes_``.
         """
         logits, _, _ = self._predict_network(X)
-        log_proba = log_softmax(logits.astype(np.float64), axis=1)
         if not np.isfinite(logits).all():
             raise ValueError(
                 "The network's outputs are NaN or infinite: its weights "
                 "overflowed. Refit with a lower learning_rate_init or a "
                 "gradient_clip."
             )
-        return log_proba
+        return log_softmax(logits.astype(np.float64), axis=1)
 
     def predict_proba(self, X):
         """Class probabilities of sequences ``X``.
@@ -476,7 +477,8 @@ class StackedLSTMClassifier(ClassifierMixin, BaseStackedLSTM):
         y_pred : ndarray of shape (n_samples,)
             The most probable class of each sequence, among ``classes_``.
         """
-        return self.classes_[self.predict_log_proba(X).argmax(axis=1)]
+        log_proba = self.predict_log_proba(X)
+        return self.classes_[log_proba.argmax(axis=1)]
 
     def to_onnx(self, path):
         """Export the fitted model's class probabilities to an ONNX file.
