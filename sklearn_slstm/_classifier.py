@@ -480,6 +480,32 @@ class StackedLSTMClassifier(ClassifierMixin, BaseStackedLSTM):
         log_proba = self.predict_log_proba(X)
         return self.classes_[log_proba.argmax(axis=1)]
 
+    def save(self, path, *, key=None):
+        """Save the fitted classifier to one safetensors file; see :meth:`load`.
+
+        As :meth:`StackedLSTMRegressor.save`. A ``class_weight`` dict must
+        have string keys, the only keys that the file's JSON holds as they
+        are: set the weights of other labels with ``set_params`` first, or
+        use pickle or skops.
+
+        Parameters
+        ----------
+        path : str or path-like
+            File to write, conventionally ``*.safetensors``.
+        key : bytes or str, default=None
+            A secret key for an HMAC-SHA256 checksum.
+        """
+        if isinstance(self.class_weight, dict) and not all(
+            isinstance(label, str) for label in self.class_weight
+        ):
+            raise ValueError(
+                "Cannot save a class_weight dict with keys other than strings: "
+                "JSON, in which the file stores the parameters, turns every "
+                "key into a string. Use pickle or skops, or set_params("
+                "class_weight=None) before saving (the fitted weights keep it)."
+            )
+        super().save(path, key=key)
+
     def to_onnx(self, path):
         """Export the fitted model's class probabilities to an ONNX file.
 
