@@ -17,20 +17,28 @@ import pytest
 import torch
 from sklearn.model_selection import GridSearchCV
 
-from sklearn_slstm import StackedLSTMRegressor
+from sklearn_slstm import StackedLSTMClassifier, StackedLSTMRegressor
 
 GRID = {"hidden_layer_sizes": [(4,), (4, 4)]}
 
 
+@pytest.fixture(scope="module", params=["regressor", "classifier"])
+def task(request, small_sine_data, sine_classes):
+    """The estimator class and its data: waves and their next values, or
+    noisy sines and their frequency class."""
+    if request.param == "regressor":
+        return StackedLSTMRegressor, small_sine_data
+    return StackedLSTMClassifier, sine_classes
+
+
 @pytest.fixture(scope="module")
-def data(small_sine_data):
-    """40 waves of 10 steps; targets the 3 values that follow."""
-    return small_sine_data
+def data(task):
+    return task[1]
 
 
-def _search(n_jobs=None):
-    regressor = StackedLSTMRegressor(max_iter=2, batch_size=16, random_state=0)
-    return GridSearchCV(regressor, GRID, cv=2, n_jobs=n_jobs)
+def _search(task, n_jobs=None):
+    estimator = task[0](max_iter=2, batch_size=16, random_state=0)
+    return GridSearchCV(estimator, GRID, cv=2, n_jobs=n_jobs)
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +59,8 @@ def restore_environ():
 
 
 @pytest.fixture(scope="module")
-def sequential_search(data, one_torch_thread):
-    return _search(n_jobs=1).fit(*data)
+def sequential_search(task, data, one_torch_thread):
+    return _search(task, n_jobs=1).fit(*data)
 
 
 def _assert_same_search(search, expected, X):
@@ -66,14 +74,14 @@ def _assert_same_search(search, expected, X):
     )
 
 
-def test_grid_search_with_processes_matches_sequential(data, sequential_search):
+def test_grid_search_with_processes_matches_sequential(task, data, sequential_search):
     with joblib.parallel_config(backend="loky", inner_max_num_threads=1):
-        search = _search(n_jobs=2).fit(*data)
+        search = _search(task, n_jobs=2).fit(*data)
     _assert_same_search(search, sequential_search, data[0])
 
 
 def test_grid_search_on_dask_cluster_matches_sequential(
-    data, sequential_search, restore_environ
+    task, data, sequential_search, restore_environ
 ):
     distributed = pytest.importorskip("distributed")
     with (
@@ -90,7 +98,7 @@ def test_grid_search_on_dask_cluster_matches_sequential(
             distributed.get_task_stream(client) as tasks,
             joblib.parallel_config(backend="dask"),
         ):
-            search = _search().fit(*data)
+            search = _search(task).fit(*data)
         cluster_workers = set(client.scheduler_info()["workers"])
     # The candidates were fitted on the cluster's worker processes.
     assert tasks.data
