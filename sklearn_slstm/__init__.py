@@ -1,5 +1,6 @@
 """Stacked LSTMs as scikit-learn estimators."""
 
+from ._classifier import StackedLSTMClassifier
 from ._conformal import ConformalIntervalRegressor
 from ._display import ForecastDisplay
 from ._generator import DampedSineGenerator, make_damped_sine
@@ -14,6 +15,7 @@ __all__ = [
     "DampedSineGenerator",
     "ForecastDisplay",
     "LagsToSequences",
+    "StackedLSTMClassifier",
     "StackedLSTMRegressor",
     "make_damped_sine",
     "make_windows",

@@ -61,8 +61,8 @@ class _TrainingData:
 class BaseStackedLSTM(BaseEstimator, metaclass=ABCMeta):
     """Base class of the stacked LSTM estimators.
 
-    Not for direct use: use :class:`StackedLSTMRegressor`. The parameters
-    are documented there.
+    Not for direct use: use :class:`StackedLSTMRegressor` or
+    :class:`StackedLSTMClassifier`. The parameters are documented there.
 
     A subclass adds its mixin on the left (``RegressorMixin``), extends
     ``_parameter_constraints`` with its ``loss`` options as
@@ -73,8 +73,15 @@ class BaseStackedLSTM(BaseEstimator, metaclass=ABCMeta):
       validation score).
     - ``_fitted_attributes`` and ``_optional_attributes``: its fitted state,
       extending ``_state.FITTED_ATTRIBUTES``.
-    - ``_check_targets(y, *, reset)``: validated ``y`` as the net's 2D
-      targets, and the fitted attributes they determine.
+    - ``_check_targets(y, *, reset, **target_options)``: validated ``y``
+      as the net's targets, and the fitted attributes they determine
+      (``target_options`` are those a ``partial_fit`` passes to ``_train``,
+      such as a classifier's ``classes``).
+    - ``_sample_weight(y, sample_weight, *, reset, **target_options)``:
+      the weights to train with (default: ``sample_weight``), before the
+      rows of weight 0 are dropped.
+    - ``_check_incremental(**target_options)``: what ``partial_fit``
+      refuses before anything is validated (default: early stopping).
     - ``_new_scaling(sequences, targets, *, padded)``: the scaling of a
       new fit, unfitted (default: the ``scaling`` option, window scaling
       for "auto").
@@ -215,14 +222,18 @@ class BaseStackedLSTM(BaseEstimator, metaclass=ABCMeta):
         self : object
             The estimator, trained one more epoch.
         """
+        self._check_incremental()
+        return self._train(X, y, sample_weight, incremental=True)
+
+    def _check_incremental(self, **target_options):
+        """Refuse a partial_fit that the parameters do not allow."""
         if self.early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True: it trains "
                 "one epoch per call, with no validation across calls."
             )
-        return self._train(X, y, sample_weight, incremental=True)
 
-    def _train(self, X, y, sample_weight, *, incremental):
+    def _train(self, X, y, sample_weight, *, incremental, **target_options):
         """The template of fit (``incremental=False``) and partial_fit.
 
         Validate the data, get the net (the fitted one, or a new one), run
@@ -234,7 +245,9 @@ class BaseStackedLSTM(BaseEstimator, metaclass=ABCMeta):
         reuse_net = incremental and fitted and self._net_is_incremental
         self._warn_if_dropout_has_no_effect()
         with self._fitted_state_restored_on_error():
-            data = self._check_training_data(X, y, sample_weight, continuing=continuing)
+            data = self._check_training_data(
+                X, y, sample_weight, continuing=continuing, **target_options
+            )
             net = (
                 self.net_
                 if reuse_net
@@ -257,7 +270,9 @@ class BaseStackedLSTM(BaseEstimator, metaclass=ABCMeta):
         )
         return self
 
-    def _check_training_data(self, X, y, sample_weight, *, continuing):
+    def _check_training_data(
+        self, X, y, sample_weight, *, continuing, **target_options
+    ):
         """Validate and scale the training data; write nothing.
 
         When ``continuing`` (warm start, partial_fit), the data are checked
@@ -279,13 +294,18 @@ class BaseStackedLSTM(BaseEstimator, metaclass=ABCMeta):
             copy=self.scaling is not None,
             **VALIDATE_DATA,
         )
+        sample_weight = self._sample_weight(
+            y, sample_weight, reset=reset, **target_options
+        )
         X, y, sample_weight = drop_zero_weights(X, y, sample_weight)
         sequences, padded = check_sequences(
             X,
             n_channels=None if reset else self._n_channels,
             estimator_name=type(self).__name__,
         )
-        targets, target_attributes = self._check_targets(y, reset=reset)
+        targets, target_attributes = self._check_targets(
+            y, reset=reset, **target_options
+        )
         keeps_statistics = continuing and self._keeps_scaling()
         if keeps_statistics:
             scaling = self._fitted_scaling()
@@ -314,6 +334,10 @@ class BaseStackedLSTM(BaseEstimator, metaclass=ABCMeta):
         weights were trained on that scale.
         """
         return self.scaling in ("auto", self.scaling_)
+
+    def _sample_weight(self, y, sample_weight, *, reset, **target_options):
+        """The sample weights to train with, for validated ``y``; writes nothing."""
+        return sample_weight
 
     def _new_scaling(self, sequences, targets, *, padded):
         """The (unfitted) scaling of a new fit of ``sequences``."""

@@ -3,9 +3,17 @@
 import torch
 from torch import nn
 
+# What the linear head reads of the last layer's output sequence, and how
+# many times the layer's width that is: the output at the last observed
+# step, or the mean and the maximum over the observed steps, concatenated.
+HEADS = {"last": 1, "pool": 2}
+
 
 class StackedLSTM(nn.Module):
     """A stack of LSTM layers with a linear head on the last step's output.
+
+    With ``head="pool"``, the head reads the mean and the maximum of the
+    last layer's outputs over the observed steps instead.
 
     With ``linear_skip``, a linear layer also maps the whole input sequence
     straight to the outputs, and its result is added to the head's: the
@@ -29,6 +37,11 @@ class StackedLSTM(nn.Module):
     n_timesteps : int or None, default=None
         Length of the input sequences, the skip connection's input size
         (times ``input_size``).
+    head : {"last", "pool"}, default="last"
+        What the linear head reads (see ``HEADS``): the output at the last
+        observed step (for a bidirectional layer, each direction's final
+        state), or the mean and the maximum over the observed steps of
+        every output unit, concatenated.
 
     Notes
     -----
@@ -54,8 +67,10 @@ class StackedLSTM(nn.Module):
         bidirectional=False,
         linear_skip=False,
         n_timesteps=None,
+        head="last",
     ):
         super().__init__()
+        self.head_reads = head
         if linear_skip and n_timesteps is None:
             raise ValueError("linear_skip=True needs n_timesteps.")
         directions = 2 if bidirectional else 1
@@ -65,7 +80,7 @@ class StackedLSTM(nn.Module):
             for in_size, units in zip(sizes[:-1], hidden_layer_sizes, strict=True)
         )
         self.dropout = SeededDropout(dropout)
-        self.head = nn.Linear(sizes[-1], output_size)
+        self.head = nn.Linear(sizes[-1] * HEADS[head], output_size)
         self.skip = (
             nn.Linear(n_timesteps * input_size, output_size, bias=False)
             if linear_skip
@@ -111,9 +126,13 @@ class StackedLSTM(nn.Module):
             if depth:
                 sequence = self.dropout(sequence)
             sequence, (h_n, _) = lstm(sequence)
-        # h_n holds each direction's final state: the forward one after the
-        # last step, the backward one after reading back to the first step.
-        y = self.head(torch.cat(tuple(h_n), dim=1))
+        if self.head_reads == "pool":
+            features = _pool(sequence, lengths=None)
+        else:
+            # h_n holds each direction's final state: the forward one after
+            # the last step, the backward one after reading back to the first.
+            features = torch.cat(tuple(h_n), dim=1)
+        y = self.head(features)
         if self.skip is not None:
             y = y + self.skip(X.flatten(1))
         return y
@@ -159,18 +178,41 @@ class StackedLSTM(nn.Module):
                     [forward_output, _gather_steps(backward_output, reverse)], dim=2
                 )
             sequence = forward_output
-        # The forward direction ends at each row's last observed step, the
-        # backward one at its first, now step 0.
-        final = _gather_steps(sequence, lengths - 1)[:, 0]
-        if self.lstms[-1].bidirectional:
-            units = self.lstms[-1].hidden_size
-            final = torch.cat([final[:, :units], sequence[:, 0, units:]], dim=1)
-        y = self.head(final)
+        if self.head_reads == "pool":
+            y = self.head(_pool(sequence, lengths=lengths))
+        else:
+            # The forward direction ends at each row's last observed step,
+            # the backward one at its first, now step 0.
+            final = _gather_steps(sequence, lengths - 1)[:, 0]
+            if self.lstms[-1].bidirectional:
+                units = self.lstms[-1].hidden_size
+                final = torch.cat([final[:, :units], sequence[:, 0, units:]], dim=1)
+            y = self.head(final)
         if self.skip is not None:
             recent_last = _gather_steps(X, (first + lengths + steps) % n_timesteps)
             in_window = steps >= n_timesteps - lengths
             y = y + self.skip(_masked(recent_last, in_window).flatten(1))
         return y
+
+
+def _pool(sequences, *, lengths):
+    """The mean and the maximum over each row's observed steps, concatenated.
+
+    ``lengths`` of shape (batch, 1) counts the observed steps, which come
+    first in each row (``forward_padded``); None means every step is
+    observed. Both paths compute the mean as a sum divided by the count,
+    so that a row gives the same features padded or not.
+    """
+    if lengths is None:
+        total = sequences.sum(dim=1)
+        return torch.cat([total / sequences.shape[1], sequences.amax(dim=1)], dim=1)
+    steps = torch.arange(sequences.shape[1], device=sequences.device)
+    observed = (steps < lengths).unsqueeze(2)
+    total = torch.where(observed, sequences, torch.zeros_like(sequences)).sum(dim=1)
+    maximum = torch.where(
+        observed, sequences, torch.full_like(sequences, -torch.inf)
+    ).amax(dim=1)
+    return torch.cat([total / lengths.to(sequences.dtype), maximum], dim=1)
 
 
 def _gather_steps(sequences, steps):

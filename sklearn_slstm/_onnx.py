@@ -20,6 +20,7 @@ _INSTALL_HINT = 'pip install "sklearn-slstm[onnx]"'
 
 INPUT_NAME = "X"
 OUTPUT_NAME = "y_pred"
+PROBABILITIES_NAME = "probabilities"
 
 # Warnings that torch's exporter raises from its own internals on every
 # export of an LSTM (PyTorch 2.13); the user can do nothing about them.
@@ -34,7 +35,17 @@ _EXPORTER_NOISE = (
 _EXAMPLE_BATCH_SIZE = 2
 
 
-def export_onnx(module, path, *, scaling, n_timesteps, n_channels, n_outputs, flatten):
+def export_onnx(
+    module,
+    path,
+    *,
+    scaling,
+    n_timesteps,
+    n_channels,
+    n_outputs,
+    flatten=False,
+    probabilities=False,
+):
     """Export the fitted module of an estimator, with its scaling, to ONNX.
 
     The ONNX model computes :meth:`StackedLSTMRegressor.predict` from
@@ -58,8 +69,12 @@ def export_onnx(module, path, *, scaling, n_timesteps, n_channels, n_outputs, fl
     n_timesteps, n_channels, n_outputs : int
         The fitted shape: sequences of ``n_timesteps`` steps of
         ``n_channels`` channels, ``n_outputs`` predictions.
-    flatten : bool
+    flatten : bool, default=False
         Whether predictions are 1D (``y`` was 1D at fit).
+    probabilities : bool, default=False
+        Whether the module's outputs are a classifier's logits: the graph
+        then returns their softmax, :meth:`StackedLSTMClassifier.predict_proba`,
+        as its output ``"probabilities"``, and scales ``X`` only.
 
     Returns
     -------
@@ -99,7 +114,10 @@ def export_onnx(module, path, *, scaling, n_timesteps, n_channels, n_outputs, fl
     """
     _check_onnx_exporter()
     model = _PredictModel(
-        copy.deepcopy(module).to("cpu"), scaling=scaling, flatten=flatten
+        copy.deepcopy(module).to("cpu"),
+        scaling=scaling,
+        flatten=flatten,
+        probabilities=probabilities,
     ).eval()
     example = torch.zeros(_EXAMPLE_BATCH_SIZE, n_timesteps, n_channels)
     with torch.no_grad(), warnings.catch_warnings():
@@ -110,7 +128,7 @@ def export_onnx(module, path, *, scaling, n_timesteps, n_channels, n_outputs, fl
             (example,),
             dynamo=True,
             input_names=[INPUT_NAME],
-            output_names=[OUTPUT_NAME],
+            output_names=[PROBABILITIES_NAME if probabilities else OUTPUT_NAME],
             dynamic_shapes=({0: torch.export.Dim("batch")},),
             verbose=False,
         )
@@ -135,17 +153,21 @@ class _PredictModel(nn.Module):
     the scaling object's own traceable ``forward`` and ``unscale_forward``.
     """
 
-    def __init__(self, module, *, scaling, flatten):
+    def __init__(self, module, *, scaling, flatten, probabilities):
         super().__init__()
         self.module = module
         self.scaling = scaling
         self.flatten = flatten
+        self.probabilities = probabilities
 
     def forward(self, X):
         X, reference = self.scaling.forward(X)
         # The padded path handles padded and unpadded rows alike, with no
         # branch on the data, which an exported graph cannot hold.
-        y_pred = self.scaling.unscale_forward(self.module.forward_padded(X), reference)
+        outputs = self.module.forward_padded(X)
+        if self.probabilities:
+            return torch.softmax(outputs, dim=1)
+        y_pred = self.scaling.unscale_forward(outputs, reference)
         return y_pred[:, 0] if self.flatten else y_pred
 
 

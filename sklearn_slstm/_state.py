@@ -137,10 +137,46 @@ def statistics(value):
 def choice(options):
     def check(value):
         if not any(value is option or value == option for option in options):
-            raise ValueError(f"is not one of {sorted(map(str, options))}: {value!r:.60}")
+            raise ValueError(
+                f"is not one of {sorted(map(str, options))}: {value!r:.60}"
+            )
         return value
 
     return check
+
+
+def _label_kind(label):
+    """The kind of a class label: bool, str, int or float; None for others."""
+    if isinstance(label, bool | np.bool_):
+        return bool
+    if isinstance(label, str):
+        return str
+    if isinstance(label, numbers.Integral):
+        return int
+    if isinstance(label, numbers.Real) and math.isfinite(label):
+        return float
+    return None
+
+
+def class_labels(value):
+    """Class labels: 2 to ``MAX_OUTPUTS`` distinct ones of one kind, sorted.
+
+    Stored as a list (``_export_fitted``), so that every format holds plain
+    values; restored as an array, as ``np.unique`` sorts them.
+    """
+    items = list(value) if isinstance(value, list | np.ndarray) else None
+    if items is None or not 2 <= len(items) <= MAX_OUTPUTS:
+        raise ValueError(f"is not a list of 2 to {MAX_OUTPUTS} class labels")
+    kinds = {_label_kind(item) for item in items}
+    if len(kinds) != 1 or None in kinds:
+        raise ValueError(
+            "is not a list of labels of one kind (strings, booleans, integers "
+            "or finite numbers)"
+        )
+    labels = np.asarray(items)
+    if not all(labels[:-1] < labels[1:]):
+        raise ValueError("is not a sorted list of distinct labels")
+    return labels
 
 
 def feature_names(value):
@@ -334,6 +370,8 @@ def _export_fitted(attributes, table):
         value = attributes[name]
         if name == "feature_names_in_":
             value = [str(item) for item in value]
+        elif name == "classes_":
+            value = value.tolist()
         elif isinstance(value, np.ndarray):
             value = value.copy()
         fitted[name] = plain(value)

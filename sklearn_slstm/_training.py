@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from sklearn.metrics import r2_score
-from skorch import NeuralNetRegressor
+from sklearn.metrics import accuracy_score, r2_score
+from skorch import NeuralNetClassifier, NeuralNetRegressor
 from skorch.callbacks import (
     EarlyStopping,
     EpochScoring,
@@ -406,17 +406,28 @@ class WeightedPassthroughScoring(PassthroughScoring):
         return float(np.average(scores, weights=weights))
 
 
+def _validation_weights(dataset):
+    """The sample weights of a validation ``Dataset`` as an array, or None."""
+    weight = dataset.X["sample_weight"] if isinstance(dataset.X, Mapping) else None
+    return None if weight is None else weight.numpy()
+
+
 def weighted_r2(net, dataset, y):
     """R^2 of ``net`` on a validation ``Dataset``, weighted by its sample weights.
 
     A skorch ``EpochScoring`` scoring function; ``y`` are the targets of
     ``dataset``, in order.
     """
-    weight = dataset.X["sample_weight"] if isinstance(dataset.X, Mapping) else None
-    return r2_score(
-        y,
-        net.predict(dataset),
-        sample_weight=None if weight is None else weight.numpy(),
+    return r2_score(y, net.predict(dataset), sample_weight=_validation_weights(dataset))
+
+
+def weighted_accuracy(net, dataset, y):
+    """Accuracy of ``net`` on a validation ``Dataset``, weighted by its sample weights.
+
+    ``weighted_r2`` for a classifier: ``y`` are the encoded classes.
+    """
+    return accuracy_score(
+        y, net.predict(dataset), sample_weight=_validation_weights(dataset)
     )
 
 
@@ -440,10 +451,17 @@ class ValidationSplit:
 
     A skorch ``train_split``; ``SequenceNetMixin`` passes the fit's
     generator. At least one row is held out, and at least one must be left.
+
+    With ``stratify``, the targets are class indices and each class gives
+    its share of the held-out rows, as in a stratified split: the rows are
+    ordered by class (in random order within each) and every
+    ``n_samples / n_valid``-th of them is held out, so each class's count
+    in the validation rows is within one of its proportional share.
     """
 
-    def __init__(self, validation_fraction):
+    def __init__(self, validation_fraction, *, stratify=False):
         self.validation_fraction = validation_fraction
+        self.stratify = stratify
 
     def n_train(self, n_samples):
         """The number of rows left for training; a ValueError if none."""
@@ -460,7 +478,13 @@ class ValidationSplit:
         n_samples = len(dataset)
         n_valid = n_samples - self.n_train(n_samples)
         order = torch.randperm(n_samples, generator=generator)
-        valid, train = order[:n_valid], order[n_valid:]
+        if self.stratify:
+            order = order[torch.argsort(dataset.y[order], stable=True)]
+            rank = torch.arange(n_samples)
+            held_out = (rank + 1) * n_valid // n_samples > rank * n_valid // n_samples
+            valid, train = order[held_out], order[~held_out]
+        else:
+            valid, train = order[:n_valid], order[n_valid:]
         return (
             Dataset(take_rows(dataset.X, train), dataset.y[train]),
             Dataset(take_rows(dataset.X, valid), dataset.y[valid]),
@@ -581,6 +605,23 @@ class SequenceRegressorNet(SequenceNetMixin, NeuralNetRegressor):
     """The net of ``StackedLSTMRegressor``: skorch's regressor, with the mixin."""
 
 
+class SequenceClassifierNet(SequenceNetMixin, NeuralNetClassifier):
+    """The net of ``StackedLSTMClassifier``: skorch's classifier, with the mixin.
+
+    The targets are class indices and the module's outputs logits. skorch's
+    default validation accuracy is left out: with early stopping, the
+    task's sample-weighted accuracy is recorded instead.
+    """
+
+    @property
+    def _default_callbacks(self):
+        return [
+            (name, callback)
+            for name, callback in super()._default_callbacks
+            if name != "valid_acc"
+        ]
+
+
 @dataclass(frozen=True)
 class Task:
     """What the net of one kind of estimator needs beyond its parameters.
@@ -598,12 +639,16 @@ class Task:
     score : callable
         The skorch scoring function ``score(net, dataset, y)`` of that
         validation score.
+    stratify : bool, default=False
+        Whether the early-stopping validation split is stratified by the
+        targets (class indices).
     """
 
     net: type
     losses: Mapping[str, type]
     score_name: str
     score: Callable
+    stratify: bool = False
 
 
 REGRESSION = Task(
@@ -611,6 +656,14 @@ REGRESSION = Task(
     losses={"mae": nn.L1Loss, "mse": nn.MSELoss, "huber": nn.HuberLoss},
     score_name="valid_r2",
     score=weighted_r2,
+)
+
+CLASSIFICATION = Task(
+    net=SequenceClassifierNet,
+    losses={"log_loss": nn.CrossEntropyLoss},
+    score_name="valid_accuracy",
+    score=weighted_accuracy,
+    stratify=True,
 )
 
 
@@ -687,6 +740,9 @@ def build_net(params, *, task, n_timesteps, n_channels, n_outputs, device, incre
         module__bidirectional=params["bidirectional"],
         module__linear_skip=params["linear_skip"],
         module__n_timesteps=n_timesteps,
+        # Only the classifier has a head parameter; the regressor reads the
+        # last step.
+        module__head=params.get("head", "last"),
         criterion=task.losses[params["loss"]],
         criterion__reduction="none",
         optimizer=OPTIMIZERS[params["optimizer"]],
@@ -698,7 +754,9 @@ def build_net(params, *, task, n_timesteps, n_channels, n_outputs, device, incre
         iterator_valid=TensorBatches,
         iterator_valid__batch_size=INFERENCE_BATCH_SIZE,
         train_split=(
-            ValidationSplit(params["validation_fraction"]) if early_stopping else None
+            ValidationSplit(params["validation_fraction"], stratify=task.stratify)
+            if early_stopping
+            else None
         ),
         callbacks=net_callbacks,
         device=device,

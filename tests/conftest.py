@@ -87,3 +87,31 @@ def tiny_params():
     return MappingProxyType(
         {"hidden_layer_sizes": (8,), "max_iter": 2, "random_state": 0}
     )
+
+
+def make_sine_classes(n_samples=120, n_timesteps=16, n_classes=2, seed=0):
+    """Noisy sines whose frequency is the class: X (n_samples, n_timesteps), y.
+
+    Class ``k`` has the frequency ``0.08 * (k + 1)`` cycles per step and a
+    random phase; the labels are the strings "f0", "f1", ...
+    """
+    rng = np.random.default_rng(seed)
+    classes = rng.integers(n_classes, size=n_samples)
+    frequency = 0.08 * (classes + 1)[:, np.newaxis]
+    phase = rng.uniform(0, 2 * np.pi, (n_samples, 1))
+    t = np.arange(n_timesteps)
+    X = np.sin(2 * np.pi * frequency * t + phase)
+    X += rng.normal(0, 0.1, X.shape)
+    return X, np.array([f"f{k}" for k in classes])
+
+
+@pytest.fixture(scope="session")
+def sine_classes():
+    """120 noisy sines of 16 steps in 2 classes by frequency: X, y (strings)."""
+    return make_sine_classes()
+
+
+@pytest.fixture(scope="session")
+def sine_classes_3():
+    """150 noisy sines of 16 steps in 3 classes by frequency: X, y (strings)."""
+    return make_sine_classes(n_samples=150, n_classes=3, seed=1)

@@ -7,6 +7,7 @@ from sklearn_slstm import (
     ConformalIntervalRegressor,
     DampedSineGenerator,
     LagsToSequences,
+    StackedLSTMClassifier,
     StackedLSTMRegressor,
 )
 
@@ -86,6 +87,24 @@ CONFORMAL_LSTM_EXPECTED_FAILURES = {
 }
 
 
+# check_class_weight_classifiers sets max_iter=1000 and n_iter_no_change=20
+# on 50 noisy rows, weighing class 0 by 1000 and the others by 1e-4. The
+# one-cycle schedule runs its 1000 epochs to the end (a training plateau
+# stops only a constant learning rate), and the network then fits the
+# class-0 rows closely instead of predicting class 0 throughout: 0.74 of
+# the predictions are class 0 with 3 classes, 0.87 are needed. At the
+# default max_iter it predicts class 0 for all rows, and at a constant
+# learning rate (the fast instance below) the plateau stops it in time.
+CLASSIFIER_ANNEALED_EXPECTED_FAILURES = {
+    **REGRESSOR_EXPECTED_FAILURES,
+    "check_class_weight_classifiers": (
+        "max_iter=1000 runs the whole one-cycle schedule, which overfits the "
+        "weighted rows; passes at the default max_iter and at a constant "
+        "learning rate"
+    ),
+}
+
+
 def _expected_failed_checks(estimator):
     if isinstance(estimator, LagsToSequences):
         return {}
@@ -95,6 +114,11 @@ def _expected_failed_checks(estimator):
         if isinstance(estimator.estimator, StackedLSTMRegressor):
             return CONFORMAL_LSTM_EXPECTED_FAILURES
         return CONFORMAL_EXPECTED_FAILURES
+    if isinstance(estimator, StackedLSTMClassifier) and (
+        estimator.learning_rate != "constant"
+    ):
+        return CLASSIFIER_ANNEALED_EXPECTED_FAILURES
+    # The classifier shares the regressor's padding and mini-batches.
     return REGRESSOR_EXPECTED_FAILURES
 
 
@@ -108,6 +132,13 @@ _FAST = {"loss": "mse", "learning_rate_init": 0.03, "max_iter": 50, "random_stat
         StackedLSTMRegressor(),
         StackedLSTMRegressor(hidden_layer_sizes=(16,), **_FAST),
         StackedLSTMRegressor(hidden_layer_sizes=(8, 8), **_FAST),
+        StackedLSTMClassifier(),
+        StackedLSTMClassifier(
+            hidden_layer_sizes=(8,),
+            learning_rate="constant",
+            max_iter=20,
+            random_state=0,
+        ),
         DampedSineGenerator(),
         LagsToSequences(),
         LagsToSequences(n_lags=1, order="oldest_first"),

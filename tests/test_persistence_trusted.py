@@ -23,6 +23,7 @@ from sklearn_slstm import (
     ConformalIntervalRegressor,
     DampedSineGenerator,
     LagsToSequences,
+    StackedLSTMClassifier,
     StackedLSTMRegressor,
 )
 
@@ -30,6 +31,7 @@ sio = pytest.importorskip("skops.io")
 
 TRUSTED = [
     "sklearn_slstm._regressor.StackedLSTMRegressor",
+    "sklearn_slstm._classifier.StackedLSTMClassifier",
     "sklearn_slstm._conformal.ConformalIntervalRegressor",
     "sklearn_slstm._generator.DampedSineGenerator",
     "sklearn_slstm._lags.LagsToSequences",
@@ -67,7 +69,9 @@ def test_skops_asks_for_exactly_the_list(sine_params_data, tiny_params):
         ),
         shuffle=False,
     ).fit(params, y)
-    assert sorted(sio.get_untrusted_types(data=sio.dumps(model))) == sorted(TRUSTED)
+    classifier = StackedLSTMClassifier(**tiny_params).fit(params, y[:, 0] > 0.5)
+    untrusted = sio.get_untrusted_types(data=sio.dumps([model, classifier]))
+    assert sorted(untrusted) == sorted(TRUSTED)
 
 
 def test_every_documented_list_is_the_list():
