@@ -70,7 +70,7 @@ class StackedLSTMClassifier(ClassifierMixin, BaseStackedLSTM):
         :func:`~sklearn.utils.class_weight.compute_class_weight` computes
         it. Not "balanced" with :meth:`partial_fit`: one batch's class
         frequencies are not those of the whole data.
-    hidden_layer_sizes : array-like of int, default=(16,)
+    hidden_layer_sizes : array-like of int, default=(64,)
         Units of each LSTM layer, first layer first; its length is the number
         of layers. An int means a single layer.
     dropout : float, default=0.0
@@ -91,7 +91,7 @@ class StackedLSTMClassifier(ClassifierMixin, BaseStackedLSTM):
     optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
         The torch optimizer, with its default settings except the learning
         rate.
-    learning_rate_init : float, default=0.03
+    learning_rate_init : float, default=0.01
         Initial learning rate; with ``learning_rate="onecycle"`` the peak
         learning rate.
     learning_rate : {"constant", "onecycle", "cosine"}, default="onecycle"
@@ -99,7 +99,7 @@ class StackedLSTMClassifier(ClassifierMixin, BaseStackedLSTM):
         ``max_iter`` epochs of a fit; see :class:`StackedLSTMRegressor`.
     batch_size : int, default=16
         Sequences per mini-batch.
-    max_iter : int, default=8
+    max_iter : int, default=100
         Maximum number of epochs (passes over the training data).
     early_stopping : bool, default=False
         Whether to hold out ``validation_fraction`` of the training data,
@@ -226,16 +226,16 @@ class StackedLSTMClassifier(ClassifierMixin, BaseStackedLSTM):
         scaling="auto",
         head="pool",
         class_weight=None,
-        hidden_layer_sizes=(16,),
+        hidden_layer_sizes=(64,),
         dropout=0.0,
         bidirectional=False,
         linear_skip=True,
         loss="log_loss",
         optimizer="adam",
-        learning_rate_init=0.03,
+        learning_rate_init=0.01,
         learning_rate="onecycle",
         batch_size=16,
-        max_iter=8,
+        max_iter=100,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
