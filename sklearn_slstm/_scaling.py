@@ -319,7 +319,7 @@ class NoScaling:
             warnings.warn(
                 f"scaling=None, but the targets have a root mean square of "
                 f"{rms:.3g}, far from 1: the network trains slowly or not at all "
-                "on such values. Use scaling='window' (forecasting) or "
+                "on such values. Use scaling='auto' (the default) or "
                 "scaling='global'.",
                 UserWarning,
                 stacklevel=WARNING_STACKLEVEL,

@@ -120,7 +120,7 @@ def test_unscaled_training_warns_when_targets_are_far_from_unit_scale(
     trending_windows, tiny_params
 ):
     X, y = trending_windows
-    with pytest.warns(UserWarning, match="scaling=None.*scaling='window'"):
+    with pytest.warns(UserWarning, match="scaling=None.*scaling='auto'"):
         StackedLSTMRegressor(scaling=None, **tiny_params).fit(X, y)
 
 
