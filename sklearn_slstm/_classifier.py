@@ -399,19 +399,20 @@ class StackedLSTMClassifier(ClassifierMixin, BaseStackedLSTM):
         present = np.unique(labels[counted])
         if len(present) == 0:
             return sample_weight
-        class_weight = compute_class_weight(
-            self.class_weight,
-            classes=present,
-            y=labels[counted],
-            sample_weight=(
-                sample_weight[counted] if self.class_weight == "balanced" else None
-            ),
-        )
+        index = np.searchsorted(present, labels[counted])
+        if isinstance(self.class_weight, str):
+            # "balanced": compute_class_weight's n_samples / (n_classes *
+            # bincount(y)) with the counts weighted by sample_weight, which
+            # its own sample_weight argument (newer than scikit-learn 1.6)
+            # computes the same way.
+            counts = np.bincount(index, weights=sample_weight[counted])
+            class_weight = counts.sum() / (len(present) * counts)
+        else:
+            class_weight = compute_class_weight(
+                self.class_weight, classes=present, y=labels[counted]
+            )
         weights = np.zeros_like(sample_weight)
-        weights[counted] = (
-            sample_weight[counted]
-            * class_weight[np.searchsorted(present, labels[counted])]
-        )
+        weights[counted] = sample_weight[counted] * class_weight[index]
         return weights
 
     def _new_scaling(self, sequences, targets, *, padded):

@@ -128,6 +128,9 @@ def drop_zero_weights(X, y, sample_weight):
         sample_weight, X, dtype=np.float32, ensure_non_negative=True
     )
     kept = sample_weight > 0
+    if not kept.any():
+        # As scikit-learn's own check says it from version 1.7 on.
+        raise ValueError("sample_weight must contain at least one non-zero value.")
     if not kept.all():
         X, y, sample_weight = X[kept], y[kept], sample_weight[kept]
     if (sample_weight == sample_weight[0]).all():
