@@ -146,13 +146,12 @@ def load_pbs():
         return np.asarray(load_PBS_dataset(), dtype=float).ravel()
 
 
-# Frequency: (season, horizon). Half-hourly takes the daily season and one
-# day ahead; "other" (no calendar, no known season) 10 steps.
+# Frequency: (season, horizon); "other" (no calendar, no known season) is
+# forecast 10 steps ahead.
 FREQUENCY_RULES = {
     "monthly": (12, 12),
     "quarterly": (4, 8),
     "yearly": (1, 6),
-    "half-hourly": (48, 48),
     "other": (1, 10),
 }
 TEST_HORIZONS = 3
@@ -191,7 +190,6 @@ REPORT_SERIES = (
         lambda: load_statsmodels_column("macrodata", "unemp"),
     ),
     ("nile", "yearly", load_nile),
-    ("taylor", "half-hourly", lambda: load_pmdarima("taylor")),
     ("heartrate", "other", lambda: load_pmdarima("heartrate")),
 )
 
