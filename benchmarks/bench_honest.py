@@ -140,6 +140,8 @@ SNAIVE = "seasonal naive"
 RIDGE = "Ridge"
 STATSFORECAST = ("AutoETS", "AutoARIMA", "AutoTheta")
 HALF_TITLES = {"dev": "development half", "report": "report half"}
+# Short column labels, so that the tables fit the docstring.
+LABELS = {"AutoETS": "ETS", "AutoARIMA": "ARIMA", "AutoTheta": "Theta"}
 
 
 def parse_args(argv=None):
@@ -252,18 +254,22 @@ def run_half(half, args, lstm_params, seeds):
         for model in models
     }
 
+    n_origins = {info[-1] for info, _, _ in results.values()}
     print(
-        f"{HALF_TITLES[half].capitalize()}: {len(results)} series; MAE over "
-        f"seasonal naive's (LSTM: mean over seeds {list(seeds)})"
+        f"{HALF_TITLES[half].capitalize()}: {len(results)} series, "
+        f"{'/'.join(map(str, sorted(n_origins)))} origins each\n"
+        f"MAE over seasonal naive's (LSTM: mean over seeds {list(seeds)})"
     )
-    header = ("series", "freq", "m", "h", "n", "win", "orig", *models)
+    rivals = [model for model in models if model != SNAIVE]
+    header = ("series", "freq", "m", "h", "n", "win")
+    header += tuple(LABELS.get(model, model) for model in rivals)
     rows = [
-        (name, *(str(item) for item in info))
-        + tuple(f"{ratios[model][name]:.3f}" for model in models)
+        (name, *(str(item) for item in info[:-1]))
+        + tuple(f"{ratios[model][name]:.3f}" for model in rivals)
         for name, (info, _, _) in results.items()
     ]
     rows.append(
-        ("geometric mean", *[""] * 6, *(f"{geo[model]:.3f}" for model in models))
+        ("geometric mean", *[""] * 5, *(f"{geo[model]:.3f}" for model in rivals))
     )
     print(columns_text(header, rows))
     print(
@@ -344,6 +350,7 @@ def run_m1(args, lstm_params, seeds):
         rows.append((f"{LSTM} seed {seed}", score, ratio, seconds[LSTM, seed]))
     for model in (RIDGE, *STATSFORECAST, "naive"):
         rows.append((model, *scores(forecasts[model]), seconds[model]))
+    rows = [(LABELS.get(row[0], row[0]), *row[1:]) for row in rows]
     print(
         f"M1 yearly ({len(series)} series, horizon {horizon}, windows of "
         f"{n_timesteps}); a development figure only"
@@ -380,12 +387,12 @@ def main(argv=None):
     if "dev" in halves:
         run_m1(args, lstm_params, seeds)
     print("Geometric mean of MAE over seasonal naive's, per half")
-    models = list(next(iter(summary.values())))
+    models = [model for model in next(iter(summary.values())) if model != SNAIVE]
     rows = [
         (HALF_TITLES[half], *(f"{geo[model]:.3f}" for model in models))
         for half, geo in summary.items()
     ]
-    print(columns_text(("half", *models), rows))
+    print(columns_text(("half", *(LABELS.get(m, m) for m in models)), rows))
     if args.quick:
         print("\n--quick: a smoke test; the figures mean nothing.")
     return 0
