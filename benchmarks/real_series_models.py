@@ -2,10 +2,11 @@
 
 Shared by ``bench_real_series.py`` (which describes every model),
 ``bench_budget.py`` and ``bench_defaults.py``. The ``*_origins`` functions
-forecast ``HORIZON`` steps from each rolling origin of one series (part 1
-of ``bench_real_series.py``) and return an array of shape
-(n_origins, HORIZON); they take their options as keywords and ignore those
-they do not need. Peer packages are imported only when a peer runs.
+forecast ``horizon`` steps (``HORIZON`` unless given, as in part 1 of
+``bench_real_series.py``) from each rolling origin of one series and return
+an array of shape (n_origins, horizon); they take their options as keywords
+and ignore those they do not need (``bench_honest.py`` passes a horizon per
+series). Peer packages are imported only when a peer runs.
 """
 
 import tempfile
@@ -62,31 +63,33 @@ def statsforecast_forecast(model_class, history, horizon, season):
     return model.forecast(y=history, h=horizon)["mean"]
 
 
-def lstm_origins(series, origins, *, n_timesteps, seed, lstm_params, **_):
-    X, y = make_windows(series[: origins[0]], n_timesteps, horizon=HORIZON)
+def lstm_origins(
+    series, origins, *, n_timesteps, seed, lstm_params, horizon=HORIZON, **_
+):
+    X, y = make_windows(series[: origins[0]], n_timesteps, horizon=horizon)
     regressor = lstm_regressor(seed, lstm_params).fit(X, y)
     return regressor.predict(origin_windows(series, origins, n_timesteps))
 
 
-def ridge_origins(series, origins, *, n_timesteps, **_):
-    X, y = make_windows(series[: origins[0]], n_timesteps, horizon=HORIZON)
+def ridge_origins(series, origins, *, n_timesteps, horizon=HORIZON, **_):
+    X, y = make_windows(series[: origins[0]], n_timesteps, horizon=horizon)
     ridge = fit_relative_ridge(X, y)
     return predict_relative_ridge(ridge, origin_windows(series, origins, n_timesteps))
 
 
-def snaive_origins(series, origins, *, season, **_):
+def snaive_origins(series, origins, *, season, horizon=HORIZON, **_):
     return np.stack(
-        [seasonal_naive(series[:origin], season, HORIZON) for origin in origins]
+        [seasonal_naive(series[:origin], season, horizon) for origin in origins]
     )
 
 
 def statsforecast_origins(model_class):
     """Refit ``model_class`` at every origin on all data up to it."""
 
-    def forecast(series, origins, *, season, **_):
+    def forecast(series, origins, *, season, horizon=HORIZON, **_):
         return np.stack(
             [
-                statsforecast_forecast(model_class, series[:origin], HORIZON, season)
+                statsforecast_forecast(model_class, series[:origin], horizon, season)
                 for origin in origins
             ]
         )
