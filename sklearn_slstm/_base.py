@@ -83,8 +83,8 @@ class BaseStackedLSTM(BaseEstimator, metaclass=ABCMeta):
     - ``_check_incremental(**target_options)``: what ``partial_fit``
       refuses before anything is validated (default: early stopping).
     - ``_new_scaling(sequences, targets, *, padded)``: the scaling of a
-      new fit, unfitted (default: the ``scaling`` option, window scaling
-      for "auto").
+      new fit, unfitted: what ``scaling="auto"`` means for the estimator
+      (the default returns the other options' scalings).
     - ``_scale_targets(targets, scaling, reference, *, fit)``: the targets
       as the net trains on them (default: unchanged).
     - ``_n_network_outputs(attributes)``: the width of the network's output.
@@ -340,8 +340,11 @@ class BaseStackedLSTM(BaseEstimator, metaclass=ABCMeta):
         return sample_weight
 
     def _new_scaling(self, sequences, targets, *, padded):
-        """The (unfitted) scaling of a new fit of ``sequences``."""
-        return SCALINGS["window" if self.scaling == "auto" else self.scaling]()
+        """The (unfitted) scaling of a new fit: the ``scaling`` option's.
+
+        "auto" is each estimator's to resolve, in its override.
+        """
+        return SCALINGS[self.scaling]()
 
     def _scale_targets(self, targets, scaling, reference, *, fit):
         """The targets as the net trains on them; ``fit`` fits their scaling."""

@@ -416,7 +416,9 @@ class StackedLSTMClassifier(ClassifierMixin, BaseStackedLSTM):
         return weights
 
     def _new_scaling(self, sequences, targets, *, padded):
-        return SCALINGS["global" if self.scaling == "auto" else self.scaling]()
+        if self.scaling == "auto":
+            return SCALINGS["global"]()
+        return super()._new_scaling(sequences, targets, padded=padded)
 
     def _n_network_outputs(self, attributes):
         return len(attributes["classes_"])
