@@ -195,31 +195,31 @@ import argparse
 import json
 import sys
 import warnings
+from functools import partial
 
 import numpy as np
 import torch
 from _common import columns_text, log, mae, settle_allocator, timed
 from real_series_data import (
     load_catalogue,
-    load_m1_yearly,
     mase,
     spread_origins,
     window_length,
 )
 from real_series_models import (
-    fit_relative_ridge,
     lstm_origins,
     lstm_regressor,
-    predict_relative_ridge,
+    m1_panel,
+    panel_naive,
+    panel_ridge,
+    panel_statsforecast,
     ridge_origins,
-    seasonal_naive,
     snaive_origins,
     statsforecast_class,
-    statsforecast_forecast,
     statsforecast_origins,
 )
 
-from sklearn_slstm import StackedLSTMRegressor, make_windows
+from sklearn_slstm import StackedLSTMRegressor
 
 SEEDS = (0, 1, 2)
 QUICK_SERIES = {"dev": ("airpassengers", "lynx"), "report": ("austres", "nile")}
@@ -385,35 +385,24 @@ def run_half(half, args, lstm_params, seeds):
 
 
 def run_m1(args, lstm_params, seeds):
-    series, horizon = load_m1_yearly(QUICK_M1_SERIES if args.quick else None)
-    trains = [values[:-horizon] for values in series]
-    tests = np.stack([values[-horizon:] for values in series])
-    n_timesteps = window_length(horizon, trains)
-    trainable = [train for train in trains if len(train) >= n_timesteps + horizon]
-    X, y = make_windows(trainable, n_timesteps, horizon=horizon)
-    X_last = np.stack([train[-n_timesteps:] for train in trains])
+    panel = m1_panel(QUICK_M1_SERIES if args.quick else None)
+    series, horizon, n_timesteps = panel.series, panel.horizon, panel.n_timesteps
+    trains, tests = panel.trains, panel.tests
     log(f"--- M1 yearly: {len(series)} series, windows of {n_timesteps}")
 
     def lstm(seed):
-        return lambda: lstm_regressor(seed, lstm_params).fit(X, y).predict(X_last)
-
-    def ridge():
-        # No intercept: see bench_real_series.py's part 2.
-        model = fit_relative_ridge(X, y, fit_intercept=False)
-        return predict_relative_ridge(model, X_last)
-
-    def naive():
-        return np.stack([seasonal_naive(train, 1, horizon) for train in trains])
-
-    def per_series(peer):
-        model_class = statsforecast_class(peer)
-        return lambda: np.stack(
-            [statsforecast_forecast(model_class, t, horizon, 1) for t in trains]
+        return lambda: (
+            lstm_regressor(seed, lstm_params)
+            .fit(panel.X, panel.y)
+            .predict(panel.X_last)
         )
 
     forecasters = {(LSTM, seed): lstm(seed) for seed in seeds}
-    forecasters.update({RIDGE: ridge, "naive": naive})
-    forecasters.update({peer: per_series(peer) for peer in STATSFORECAST})
+    forecasters[RIDGE] = lambda: panel_ridge(panel)
+    forecasters["naive"] = lambda: panel_naive(panel)
+    forecasters.update(
+        {peer: partial(panel_statsforecast, panel, peer) for peer in STATSFORECAST}
+    )
     forecasts, seconds = {}, {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -134,6 +134,7 @@ import json
 import statistics
 import sys
 import warnings
+from functools import partial
 
 import numpy as np
 import torch
@@ -142,7 +143,6 @@ from real_series_data import (
     HORIZON,
     ORIGIN_STEP,
     TEST_POINTS,
-    load_m1_yearly,
     load_single_series,
     mase,
     rolling_origins,
@@ -150,16 +150,16 @@ from real_series_data import (
 )
 from real_series_models import (
     darts_origins,
-    fit_relative_ridge,
     lstm_origins,
     lstm_regressor,
+    m1_panel,
     neuralforecast_origins,
-    predict_relative_ridge,
+    panel_naive,
+    panel_ridge,
+    panel_statsforecast,
     ridge_origins,
-    seasonal_naive,
     snaive_origins,
     statsforecast_class,
-    statsforecast_forecast,
     statsforecast_origins,
 )
 
@@ -381,52 +381,26 @@ def part_single(args, table):
 
 
 def part_panel(args, table):
-    series, horizon = load_m1_yearly(QUICK_M1_SERIES if args.quick else None)
+    panel = m1_panel(QUICK_M1_SERIES if args.quick else None)
+    series, horizon, n_timesteps = panel.series, panel.horizon, panel.n_timesteps
+    trains, tests = panel.trains, panel.tests
     lstm_params = {**(QUICK_LSTM_PARAMS if args.quick else {}), **args.lstm_params}
-    trains = [values[:-horizon] for values in series]
-    tests = np.stack([values[-horizon:] for values in series])
-    n_timesteps = window_length(horizon, trains)
-    trainable = [train for train in trains if len(train) >= n_timesteps + horizon]
-    X_last = np.stack([train[-n_timesteps:] for train in trains])
     log(
         f"part 2: M1 yearly, {len(series)} series, horizon {horizon}, windows of "
-        f"{n_timesteps}; {len(trains) - len(trainable)} series too short to give "
-        "a training window"
+        f"{n_timesteps}; {len(trains) - panel.n_trainable} series too short to "
+        "give a training window"
     )
 
-    X, y = make_windows(trainable, n_timesteps, horizon=horizon)
-
     def lstm():
-        return lstm_regressor(args.seed, lstm_params).fit(X, y).predict(X_last)
-
-    def ridge():
-        # No intercept: one in the units of the series cannot serve series
-        # whose values range from 0.1 to 3e7 (see the module docstring).
-        ridge = fit_relative_ridge(X, y, fit_intercept=False)
-        return predict_relative_ridge(ridge, X_last)
-
-    def naive():
-        return np.stack([seasonal_naive(train, 1, horizon) for train in trains])
-
-    def per_series(name):
-        model_class = statsforecast_class(name)
-
-        def forecast():
-            return np.stack(
-                [
-                    statsforecast_forecast(model_class, train, horizon, 1)
-                    for train in trains
-                ]
-            )
-
-        return forecast
+        regressor = lstm_regressor(args.seed, lstm_params)
+        return regressor.fit(panel.X, panel.y).predict(panel.X_last)
 
     models = {
         LSTM: lstm,
-        "naive": naive,
-        RIDGE: ridge,
-        ETS: per_series("AutoETS"),
-        ARIMA: per_series("AutoARIMA"),
+        "naive": partial(panel_naive, panel),
+        RIDGE: partial(panel_ridge, panel),
+        ETS: partial(panel_statsforecast, panel, "AutoETS"),
+        ARIMA: partial(panel_statsforecast, panel, "AutoARIMA"),
     }
     scores, seconds = {}, {}
     for model, forecast in models.items():
@@ -443,8 +417,8 @@ def part_panel(args, table):
     print(
         f"Part 2: M1 yearly ({len(series)} series, horizon {horizon}), mean MASE "
         f"(Monash protocol); windows of {n_timesteps} steps, "
-        f"{len(trainable)} series give training windows, "
-        f"{len(trains) - len(trainable)} are too short and only get forecasts"
+        f"{panel.n_trainable} series give training windows, "
+        f"{len(trains) - panel.n_trainable} are too short and only get forecasts"
     )
     if lstm_params:
         print(f"StackedLSTMRegressor extra parameters: {json.dumps(lstm_params)}")

@@ -10,6 +10,7 @@ series). Peer packages are imported only when a peer runs.
 """
 
 import tempfile
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ from _common import mae
 from real_series_data import (
     HORIZON,
     TEST_POINTS,
+    load_m1_yearly,
     origin_windows,
     rolling_origins,
     window_length,
@@ -184,3 +186,70 @@ def real_series_ratios(params, seeds, series_list):
             row.append(mae(predicted, actual) / mae(naive, actual))
         ratios.append(row)
     return np.array(ratios)
+
+
+# ------------------------------------------------------------- the M1 panel ---
+
+
+@dataclass(frozen=True)
+class Panel:
+    """The M1 yearly panel as the global models see it (part 2).
+
+    ``trains`` and ``tests`` split each series before its last ``horizon``
+    points; ``X``, ``y`` are the training windows of the series long enough
+    to give one, and ``X_last`` the last ``n_timesteps`` values of every
+    series, from which each forecasts.
+    """
+
+    series: list
+    horizon: int
+    trains: list
+    tests: np.ndarray
+    n_timesteps: int
+    n_trainable: int
+    X: np.ndarray
+    y: np.ndarray
+    X_last: np.ndarray
+
+
+def m1_panel(n_series=None):
+    """The M1 yearly panel (its first ``n_series`` series), cut into windows."""
+    series, horizon = load_m1_yearly(n_series)
+    trains = [values[:-horizon] for values in series]
+    n_timesteps = window_length(horizon, trains)
+    trainable = [train for train in trains if len(train) >= n_timesteps + horizon]
+    X, y = make_windows(trainable, n_timesteps, horizon=horizon)
+    return Panel(
+        series=series,
+        horizon=horizon,
+        trains=trains,
+        tests=np.stack([values[-horizon:] for values in series]),
+        n_timesteps=n_timesteps,
+        n_trainable=len(trainable),
+        X=X,
+        y=y,
+        X_last=np.stack([train[-n_timesteps:] for train in trains]),
+    )
+
+
+def panel_ridge(panel):
+    """One relative Ridge over the panel, without an intercept.
+
+    An intercept in the units of the series cannot serve series whose
+    values range from 0.1 to 3e7 (see ``bench_real_series.py``).
+    """
+    ridge = fit_relative_ridge(panel.X, panel.y, fit_intercept=False)
+    return predict_relative_ridge(ridge, panel.X_last)
+
+
+def panel_naive(panel):
+    """The last value of each series, repeated (yearly: season 1)."""
+    return np.stack([seasonal_naive(t, 1, panel.horizon) for t in panel.trains])
+
+
+def panel_statsforecast(panel, name):
+    """statsforecast's model ``name`` fitted on each series of the panel."""
+    model_class = statsforecast_class(name)
+    return np.stack(
+        [statsforecast_forecast(model_class, t, panel.horizon, 1) for t in panel.trains]
+    )
