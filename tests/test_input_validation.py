@@ -244,6 +244,7 @@ INVALID_PARAMETERS = {
     "bidirectional": ["yes", 2],
     "linear_skip": ["yes", 2],
     "loss": ["hinge", "MAE", None],
+    "quantiles": [(0.1, 0.9), (0.5, 0.5), (0.5, 1.0), "0.5", 0.5, None],
     "optimizer": ["adagrad", torch.optim.Adam],
     # Beyond float32's range, which torch could not even store.
     "learning_rate_init": [0, -0.01, "0.01", 1e39],
