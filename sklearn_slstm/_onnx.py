@@ -21,6 +21,7 @@ _INSTALL_HINT = 'pip install "sklearn-slstm[onnx]"'
 INPUT_NAME = "X"
 OUTPUT_NAME = "y_pred"
 PROBABILITIES_NAME = "probabilities"
+QUANTILES_NAME = "quantiles"
 
 # Warnings that torch's exporter raises from its own internals on every
 # export of an LSTM (PyTorch 2.13); the user can do nothing about them.
@@ -45,6 +46,7 @@ def export_onnx(
     n_outputs,
     flatten=False,
     probabilities=False,
+    quantiles=None,
 ):
     """Export the fitted module of an estimator, with its scaling, to ONNX.
 
@@ -75,6 +77,12 @@ def export_onnx(
         Whether the module's outputs are a classifier's logits: the graph
         then returns their softmax, :meth:`StackedLSTMClassifier.predict_proba`,
         as its output ``"probabilities"``, and scales ``X`` only.
+    quantiles : sequence of float or None, default=None
+        The sorted quantile levels of a quantile loss: the module's outputs
+        are then one block of ``n_outputs`` per level, and the graph
+        returns the medians as ``"y_pred"`` and every quantile as a second
+        output, ``"quantiles"``, as
+        :meth:`StackedLSTMRegressor.predict_quantiles` does.
 
     Returns
     -------
@@ -118,6 +126,7 @@ def export_onnx(
         scaling=scaling,
         flatten=flatten,
         probabilities=probabilities,
+        quantiles=quantiles,
     ).eval()
     example = torch.zeros(_EXAMPLE_BATCH_SIZE, n_timesteps, n_channels)
     with torch.no_grad(), warnings.catch_warnings():
@@ -128,7 +137,13 @@ def export_onnx(
             (example,),
             dynamo=True,
             input_names=[INPUT_NAME],
-            output_names=[PROBABILITIES_NAME if probabilities else OUTPUT_NAME],
+            output_names=(
+                [PROBABILITIES_NAME]
+                if probabilities
+                else [OUTPUT_NAME, QUANTILES_NAME]
+                if quantiles
+                else [OUTPUT_NAME]
+            ),
             dynamic_shapes=({0: torch.export.Dim("batch")},),
             verbose=False,
         )
@@ -153,12 +168,13 @@ class _PredictModel(nn.Module):
     the scaling object's own traceable ``forward`` and ``unscale_forward``.
     """
 
-    def __init__(self, module, *, scaling, flatten, probabilities):
+    def __init__(self, module, *, scaling, flatten, probabilities, quantiles):
         super().__init__()
         self.module = module
         self.scaling = scaling
         self.flatten = flatten
         self.probabilities = probabilities
+        self.quantiles = quantiles
 
     def forward(self, X):
         X, reference = self.scaling.forward(X)
@@ -167,8 +183,26 @@ class _PredictModel(nn.Module):
         outputs = self.module.forward_padded(X)
         if self.probabilities:
             return torch.softmax(outputs, dim=1)
+        if self.quantiles:
+            return self._quantiles(outputs, reference)
         y_pred = self.scaling.unscale_forward(outputs, reference)
         return y_pred[:, 0] if self.flatten else y_pred
+
+    def _quantiles(self, outputs, reference):
+        """The medians and the quantiles, as the regressor computes them."""
+        n_levels = len(self.quantiles)
+        blocks = outputs.unflatten(1, (n_levels, -1))
+        y_quantiles = torch.stack(
+            [
+                self.scaling.unscale_forward(blocks[:, k], reference)
+                for k in range(n_levels)
+            ],
+            dim=2,
+        )
+        y_pred = y_quantiles[:, :, list(self.quantiles).index(0.5)]
+        if self.flatten:
+            return y_pred[:, 0], y_quantiles[:, 0]
+        return y_pred, y_quantiles
 
 
 def _check_onnx_exporter():

@@ -14,7 +14,7 @@ from ._forecast import recursive_forecast
 from ._onnx import export_onnx
 from ._scaling import choose_scaling, warn_if_not_continuations
 from ._training import REGRESSION
-from ._validation import as_tensor
+from ._validation import as_tensor, check_quantiles
 
 
 class StackedLSTMRegressor(RegressorMixin, BaseStackedLSTM):
@@ -81,9 +81,18 @@ class StackedLSTMRegressor(RegressorMixin, BaseStackedLSTM):
         LSTM then learns what a linear autoregression misses; on short real
         series it more than halved the gap to a linear model (Ridge) of the
         same windows (see the user guide).
-    loss : {"mae", "mse", "huber"}, default="mae"
+    loss : {"mae", "mse", "huber", "quantile"}, default="mae"
         Loss minimised during training: mean absolute error, mean squared
-        error, or Huber loss with ``delta=1``.
+        error, Huber loss with ``delta=1``, or the pinball loss of each
+        level of ``quantiles``: the network then predicts those quantiles
+        of every target (:meth:`predict_quantiles`), and :meth:`predict`
+        their medians.
+    quantiles : array-like of float, default=(0.05, 0.5, 0.95)
+        The quantile levels that ``loss="quantile"`` predicts, distinct and
+        strictly between 0 and 1, in any order; they must include the
+        median, 0.5. The defaults bound a 90% interval, the default
+        ``coverage`` of :class:`ConformalIntervalRegressor`. Ignored by the
+        other losses.
     optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
         The torch optimizer, with its default settings except the learning
         rate.
@@ -168,6 +177,9 @@ class StackedLSTMRegressor(RegressorMixin, BaseStackedLSTM):
         has feature names that are all strings.
     n_outputs_ : int
         Number of outputs.
+    quantiles_ : ndarray of shape (n_quantiles,)
+        The levels of ``quantiles``, sorted: the order of the last axis of
+        :meth:`predict_quantiles`. Defined only when ``loss="quantile"``.
     loss_curve_ : list of float
         Training loss at the end of each epoch.
     best_loss_ : float or None
@@ -236,6 +248,7 @@ class StackedLSTMRegressor(RegressorMixin, BaseStackedLSTM):
     _parameter_constraints = {
         **BaseStackedLSTM._parameter_constraints,
         "loss": [StrOptions(set(REGRESSION.losses))],
+        "quantiles": ["array-like"],
     }
 
     _task = REGRESSION
@@ -248,6 +261,8 @@ class StackedLSTMRegressor(RegressorMixin, BaseStackedLSTM):
         # Only for targets that scaling="auto" mapped into X's units.
         "target_offset_": _state.real,
         "target_scale_": _state.real,
+        # Only for loss="quantile".
+        "quantiles_": _state.quantile_levels,
         "_y_was_1d": _state.boolean,
     }
     _optional_attributes = BaseStackedLSTM._optional_attributes | {
@@ -255,7 +270,9 @@ class StackedLSTMRegressor(RegressorMixin, BaseStackedLSTM):
         "y_scale_",
         "target_offset_",
         "target_scale_",
+        "quantiles_",
     }
+    _added_parameters = {"quantiles": (0.05, 0.5, 0.95)}
 
     def __init__(
         self,
@@ -266,6 +283,7 @@ class StackedLSTMRegressor(RegressorMixin, BaseStackedLSTM):
         bidirectional=False,
         linear_skip=True,
         loss="mae",
+        quantiles=(0.05, 0.5, 0.95),
         optimizer="adam",
         learning_rate_init=0.03,
         learning_rate="onecycle",
@@ -305,11 +323,15 @@ class StackedLSTMRegressor(RegressorMixin, BaseStackedLSTM):
             callbacks=callbacks,
             verbose=verbose,
         )
+        self.quantiles = quantiles
 
     def _check_targets(self, y, *, reset):
         """Validated ``y`` as a 2D float32 tensor, and its fitted attributes."""
         targets = np.asarray(y, dtype=np.float32).reshape(len(y), -1)
         attributes = {"n_outputs_": targets.shape[1], "_y_was_1d": y.ndim == 1}
+        quantiles = check_quantiles(self.quantiles)
+        if self.loss == "quantile":
+            attributes["quantiles_"] = np.array(quantiles)
         if not reset and (
             attributes["n_outputs_"] != self.n_outputs_
             or attributes["_y_was_1d"] != self._y_was_1d
@@ -333,6 +355,30 @@ class StackedLSTMRegressor(RegressorMixin, BaseStackedLSTM):
             scaling.fit_targets(targets)
         return scaling.scale_targets(targets, reference)
 
+    def _unscaled(self, outputs, scaling, reference):
+        """The network's float32 ``outputs`` on the scale of ``y``, float64.
+
+        Of shape (n_samples, n_outputs), or (n_samples, n_outputs,
+        n_quantiles) for a quantile loss, in the order of ``quantiles_``.
+        """
+        outputs = outputs.astype(np.float64)
+        if "quantiles_" not in vars(self):
+            return scaling.unscale_targets(outputs, reference)
+        blocks = outputs.reshape(len(outputs), len(self.quantiles_), -1)
+        return np.stack(
+            [
+                scaling.unscale_targets(blocks[:, k], reference)
+                for k in range(len(self.quantiles_))
+            ],
+            axis=2,
+        )
+
+    def _median(self, predictions):
+        """The medians of ``_unscaled``'s quantile ``predictions``; others as given."""
+        if predictions.ndim == 2:
+            return predictions
+        return predictions[:, :, list(self.quantiles_).index(0.5)]
+
     def predict(self, X):
         """Predict the targets of sequences ``X``.
 
@@ -348,17 +394,75 @@ class StackedLSTMRegressor(RegressorMixin, BaseStackedLSTM):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predicted values, float64; 1D when ``y`` was 1D at fit.
         """
-        outputs, scaling, reference = self._predict_network(X)
-        y_pred = scaling.unscale_targets(outputs.astype(np.float64), reference)
-        if not np.isfinite(y_pred).all():
+        y_pred = self._median(self._predictions(X))
+        return y_pred.ravel() if self._y_was_1d else y_pred
+
+    def predict_quantiles(self, X):
+        """Predict the quantiles ``quantiles_`` of the targets of sequences ``X``.
+
+        Only for a model fitted with ``loss="quantile"``. The quantiles of
+        each target never cross: the network predicts the median and
+        non-negative steps outwards from it to the other levels (see the
+        user guide for the measurement behind this design).
+        :meth:`predict` returns the medians.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or \
+                (n_samples, n_timesteps, n_channels)
+            Sequences with the shape seen during :meth:`fit`, NaN-padded
+            where they are shorter.
+
+        Returns
+        -------
+        y_quantiles : ndarray of shape (n_samples, n_quantiles) or \
+                (n_samples, n_outputs, n_quantiles)
+            Predicted quantiles, float64, non-decreasing along the last
+            axis; of shape (n_samples, n_quantiles) when ``y`` was 1D at fit.
+
+        Raises
+        ------
+        ValueError
+            If the model was not fitted with ``loss="quantile"``.
+
+        See Also
+        --------
+        ConformalIntervalRegressor : Calibrated intervals from these quantiles
+            (``method="cqr"``).
+
+        Examples
+        --------
+        >>> from sklearn_slstm import StackedLSTMRegressor, make_damped_sine
+        >>> X, y = make_damped_sine(n_samples=200, n_timesteps=20, random_state=0)
+        >>> reg = StackedLSTMRegressor(
+        ...     loss="quantile", quantiles=(0.1, 0.5, 0.9), max_iter=2, random_state=0
+        ... ).fit(X, y)
+        >>> reg.predict_quantiles(X[:3]).shape
+        (3, 5, 3)
+        >>> bool((reg.predict_quantiles(X[:3])[:, :, 1] == reg.predict(X[:3])).all())
+        True
+        """
+        check_is_fitted(self)
+        if "quantiles_" not in vars(self):
+            raise ValueError(
+                f"predict_quantiles needs a model fitted with loss='quantile'; "
+                f"this {type(self).__name__} was fitted with loss={self.loss!r}."
+            )
+        y_quantiles = self._predictions(X)
+        return y_quantiles[:, 0] if self._y_was_1d else y_quantiles
+
+    def _predictions(self, X):
+        """``_unscaled`` outputs of the network for ``X``; warns if not finite."""
+        predictions = self._unscaled(*self._predict_network(X))
+        if not np.isfinite(predictions).all():
             warnings.warn(
-                f"{np.count_nonzero(~np.isfinite(y_pred))} of the predictions "
+                f"{np.count_nonzero(~np.isfinite(predictions))} of the predictions "
                 "are NaN or infinite: the network's outputs overflowed. Refit "
                 "with a lower learning_rate_init or a gradient_clip.",
                 RuntimeWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-        return y_pred.ravel() if self._y_was_1d else y_pred
+        return predictions
 
     def forecast(self, X, horizon):
         """Forecast ``horizon`` steps ahead by feeding predictions back as input.
@@ -396,6 +500,13 @@ class StackedLSTMRegressor(RegressorMixin, BaseStackedLSTM):
         differ from the training windows; for a fixed horizon, a model
         trained on ``y`` of that many steps is usually more accurate. The
         user guide compares the two on the damped sine problem.
+
+        A model fitted with ``loss="quantile"`` feeds its medians back and
+        returns the path of medians, a point forecast: the quantiles of a
+        value several rounds ahead are not the quantiles of one round
+        applied again, so a recursive forecast has none. For quantiles
+        ``horizon`` steps ahead, fit ``y`` of that many steps and call
+        :meth:`predict_quantiles`.
 
         Examples
         --------
@@ -435,8 +546,8 @@ class StackedLSTMRegressor(RegressorMixin, BaseStackedLSTM):
         """
         sequences = torch.from_numpy(windows.astype(np.float32)[:, :, np.newaxis])
         padded = bool(torch.isnan(sequences[:, 0, 0]).any())
-        outputs, scaling, reference = self._network_outputs(sequences, padded=padded)
-        y_pred = scaling.unscale_targets(outputs.astype(np.float64), reference)
+        outputs = self._network_outputs(sequences, padded=padded)
+        y_pred = self._median(self._unscaled(*outputs))
         if not np.isfinite(y_pred).all():
             raise ValueError(
                 "forecast: the model predicted non-finite values (NaN or "
@@ -470,6 +581,9 @@ class StackedLSTMRegressor(RegressorMixin, BaseStackedLSTM):
         ``scaling`` is part of the graph: raw values in, predictions on the
         scale of ``y`` out.
 
+        A model fitted with ``loss="quantile"`` has a second output,
+        ``"quantiles"``: :meth:`predict_quantiles`, float32.
+
         Examples
         --------
         >>> import pathlib, tempfile
@@ -497,6 +611,7 @@ class StackedLSTMRegressor(RegressorMixin, BaseStackedLSTM):
             n_channels=self._n_channels,
             n_outputs=self.n_outputs_,
             flatten=self._y_was_1d,
+            quantiles=(tuple(self.quantiles_) if "quantiles_" in vars(self) else None),
         )
 
     def __sklearn_tags__(self):

@@ -44,7 +44,7 @@ from skorch.history import History
 from . import _version
 from ._scaling import SCALINGS
 from ._training import loading_device
-from ._validation import as_tensor, check_hidden_layer_sizes
+from ._validation import as_tensor, check_hidden_layer_sizes, check_quantiles
 
 # Limits on what a state may describe. They are far above any model this
 # library trains in practice, and keep a crafted file or skops payload from
@@ -143,6 +143,21 @@ def choice(options):
         return value
 
     return check
+
+
+def quantile_levels(value):
+    """Quantile levels as ``check_quantiles`` accepts them, sorted; an array."""
+    if not isinstance(value, list | np.ndarray):
+        raise ValueError("is not a list of quantile levels")
+    try:
+        levels = check_quantiles(value)
+    except ValueError:
+        raise ValueError(
+            "is not a sorted list of distinct levels in (0, 1) with 0.5"
+        ) from None
+    if list(levels) != [float(level) for level in value]:
+        raise ValueError("is not sorted")
+    return np.array(levels)
 
 
 def _label_kind(label):
@@ -278,6 +293,9 @@ def set_state(estimator, state, *, share_weights=False):
             "The parameters of the state are not a mapping of names to values: "
             f"got {type(params).__name__}."
         )
+    # A state written before a parameter was added has the old behaviour,
+    # which is that parameter's default.
+    params = {**estimator._added_parameters, **params}
     if set(params) != names:
         unknown = sorted(map(str, set(params) - names))
         missing = sorted(names - set(params))
@@ -414,6 +432,11 @@ def _check_fitted(fitted, estimator):
             f"invalid values for the fitted attributes: {'; '.join(invalid)}."
         )
     _check_consistency(checked)
+    if ("quantiles_" in checked) != (estimator.loss == "quantile"):
+        raise ValueError(
+            "the fitted attribute quantiles_ must be present exactly when "
+            f"loss='quantile'; loss is {estimator.loss!r}."
+        )
     scaling.from_attributes(
         checked, n_channels=checked["_n_channels"], n_outputs=checked.get("n_outputs_")
     )

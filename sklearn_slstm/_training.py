@@ -416,9 +416,13 @@ def weighted_r2(net, dataset, y):
     """R^2 of ``net`` on a validation ``Dataset``, weighted by its sample weights.
 
     A skorch ``EpochScoring`` scoring function; ``y`` are the targets of
-    ``dataset``, in order.
+    ``dataset``, in order. The predictions of a quantile net are its
+    medians.
     """
-    return r2_score(y, net.predict(dataset), sample_weight=_validation_weights(dataset))
+    y_pred = net.predict(dataset)
+    if isinstance(net.criterion_, PinballLoss):
+        y_pred = net.criterion_.medians(y_pred)
+    return r2_score(y, y_pred, sample_weight=_validation_weights(dataset))
 
 
 def weighted_accuracy(net, dataset, y):
@@ -429,6 +433,47 @@ def weighted_accuracy(net, dataset, y):
     return accuracy_score(
         y, net.predict(dataset), sample_weight=_validation_weights(dataset)
     )
+
+
+class PinballLoss(nn.Module):
+    """The pinball (quantile) loss of several quantiles of every target.
+
+    The network's outputs hold one block of ``n_outputs`` columns per
+    quantile, in the order of ``quantiles``: column ``k * n_outputs + j``
+    is quantile ``quantiles[k]`` of target ``j``. The loss of a residual
+    ``r = y - q`` at level ``tau`` is ``max(tau * r, (tau - 1) * r)``, whose
+    expectation is smallest at the ``tau``-quantile of ``y``.
+
+    Parameters
+    ----------
+    quantiles : sequence of float
+        The levels, in (0, 1); 0.5 is among them.
+    reduction : {"none", "mean"}, default="mean"
+        "none" returns the loss of every (row, quantile, target), one row
+        per sample; "mean" their mean.
+    """
+
+    def __init__(self, quantiles, reduction="mean"):
+        super().__init__()
+        self.quantiles = tuple(quantiles)
+        self.reduction = reduction
+        self.register_buffer(
+            "levels", torch.tensor(self.quantiles).reshape(1, -1, 1), persistent=False
+        )
+
+    def forward(self, y_pred, y_true):
+        residuals = y_true.unsqueeze(1) - y_pred.reshape(
+            len(y_pred), len(self.quantiles), -1
+        )
+        losses = torch.maximum(self.levels * residuals, (self.levels - 1) * residuals)
+        losses = losses.flatten(1)
+        return losses if self.reduction == "none" else losses.mean()
+
+    def medians(self, y_pred):
+        """The columns of ``y_pred`` (a 2D array) that hold the medians."""
+        n_outputs = y_pred.shape[1] // len(self.quantiles)
+        start = self.quantiles.index(0.5) * n_outputs
+        return y_pred[:, start : start + n_outputs]
 
 
 class PicklableLRScheduler(LRScheduler):
@@ -653,7 +698,12 @@ class Task:
 
 REGRESSION = Task(
     net=SequenceRegressorNet,
-    losses={"mae": nn.L1Loss, "mse": nn.MSELoss, "huber": nn.HuberLoss},
+    losses={
+        "mae": nn.L1Loss,
+        "mse": nn.MSELoss,
+        "huber": nn.HuberLoss,
+        "quantile": PinballLoss,
+    },
     score_name="valid_r2",
     score=weighted_r2,
 )
@@ -667,7 +717,17 @@ CLASSIFICATION = Task(
 )
 
 
-def build_net(params, *, task, n_timesteps, n_channels, n_outputs, device, incremental):
+def build_net(
+    params,
+    *,
+    task,
+    n_timesteps,
+    n_channels,
+    n_outputs,
+    device,
+    incremental,
+    quantiles=None,
+):
     """Build the (uninitialised) skorch net for one fit.
 
     Parameters
@@ -684,6 +744,10 @@ def build_net(params, *, task, n_timesteps, n_channels, n_outputs, device, incre
     incremental : bool
         Build the net of ``partial_fit``: one epoch per call at a constant
         learning rate.
+    quantiles : sequence of float or None, default=None
+        The sorted levels of ``loss="quantile"``: the module then has
+        ``n_outputs`` outputs per level, and the criterion their pinball
+        loss.
 
     Notes
     -----
@@ -728,6 +792,11 @@ def build_net(params, *, task, n_timesteps, n_channels, n_outputs, device, incre
         net_callbacks.append(("lr_scheduler", schedule))
     # The user's callbacks are copied so that training never mutates them.
     net_callbacks.extend(copy.deepcopy(list(params["callbacks"] or ())))
+    quantile_params = (
+        {}
+        if quantiles is None
+        else {"module__quantiles": quantiles, "criterion__quantiles": quantiles}
+    )
 
     return task.net(
         module=StackedLSTM,
@@ -735,7 +804,7 @@ def build_net(params, *, task, n_timesteps, n_channels, n_outputs, device, incre
         module__hidden_layer_sizes=tuple(
             check_hidden_layer_sizes(params["hidden_layer_sizes"])
         ),
-        module__output_size=n_outputs,
+        module__output_size=n_outputs * (1 if quantiles is None else len(quantiles)),
         module__dropout=params["dropout"],
         module__bidirectional=params["bidirectional"],
         module__linear_skip=params["linear_skip"],
@@ -745,6 +814,7 @@ def build_net(params, *, task, n_timesteps, n_channels, n_outputs, device, incre
         module__head=params.get("head", "last"),
         criterion=task.losses[params["loss"]],
         criterion__reduction="none",
+        **quantile_params,
         optimizer=OPTIMIZERS[params["optimizer"]],
         lr=params["learning_rate_init"],
         batch_size=params["batch_size"],

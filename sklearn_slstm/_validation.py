@@ -40,6 +40,37 @@ def check_hidden_layer_sizes(hidden_layer_sizes):
     return [int(units) for units in sizes]
 
 
+# The most quantile levels a quantile loss takes: every percentile.
+MAX_QUANTILES = 99
+
+
+def check_quantiles(quantiles):
+    """The quantile levels as a sorted tuple of floats; a ValueError otherwise.
+
+    Levels lie strictly between 0 and 1, are distinct, at most
+    ``MAX_QUANTILES``, and include the median, 0.5, which ``predict``
+    returns.
+    """
+    try:
+        levels = np.asarray(quantiles, dtype=np.float64)
+    except (TypeError, ValueError):
+        levels = None
+    if (
+        levels is None
+        or levels.ndim != 1
+        or not 1 <= len(levels) <= MAX_QUANTILES
+        or not ((levels > 0) & (levels < 1)).all()
+        or len(np.unique(levels)) != len(levels)
+        or 0.5 not in levels
+    ):
+        raise ValueError(
+            "quantiles must be a sequence of at most "
+            f"{MAX_QUANTILES} distinct levels strictly between 0 and 1 that "
+            f"includes the median, 0.5 (predict returns it), got {quantiles!r}."
+        )
+    return tuple(float(level) for level in np.sort(levels))
+
+
 def check_n_timesteps(estimator, X):
     """Name a wrong sequence length in time steps, before validation does.
 

@@ -20,6 +20,7 @@ from sklearn_slstm import (
     ConformalIntervalRegressor,
     StackedLSTMRegressor,
     make_damped_sine,
+    make_windows,
 )
 from sklearn_slstm._conformal import _conformal_rank
 
@@ -218,3 +219,153 @@ def test_conformal_intervals_on_padded_rows(ragged, tiny_params):
     ).fit(X, y)
     lower, upper = intervals.predict_interval(X)
     assert np.isfinite(lower).all() and (lower <= upper).all()
+
+
+# --- Conformalized quantile regression (method="cqr") -------------------------
+
+
+class _BandRegressor(Ridge):
+    """Ridge with quantiles ``prediction -/+ width * |X[:, 0]|``, a fake quantile head.
+
+    The band's width follows the first feature, as the noise of
+    ``heteroscedastic`` does, so conformalized quantiles adapt to it.
+    """
+
+    def __init__(self, width=1.0, quantiles=(0.05, 0.5, 0.95)):
+        super().__init__()
+        self.width = width
+        self.quantiles = quantiles
+
+    def fit(self, X, y):
+        self.quantiles_ = np.sort(self.quantiles)
+        return super().fit(X, y)
+
+    def predict_quantiles(self, X):
+        # (n_samples, n_quantiles) for a 1D y, as the quantile head gives.
+        centre = self.predict(X)[:, np.newaxis]
+        spread = self.width * np.abs(np.asarray(X)[:, :1])
+        return centre + spread * np.array([-1.0, 0.0, 1.0])
+
+
+def heteroscedastic(n_samples, seed):
+    """y = 2 x0 + noise of sd |x0|: the noise grows with the first feature.
+
+    Its 5% and 95% quantiles are 2 x0 -/+ 1.645 |x0|: a band of width 1.4
+    is somewhat too narrow, for conformalization to widen.
+    """
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-3, 3, (n_samples, 3))
+    y = 2 * X[:, 0] + np.abs(X[:, 0]) * rng.normal(size=n_samples)
+    return X, y
+
+
+def test_cqr_covers_fresh_data_and_adapts_where_split_does_not():
+    X, y = heteroscedastic(12_000, seed=0)
+    X_test, y_test = heteroscedastic(10_000, seed=1)
+    noisy = np.abs(X_test[:, 0]) > 1.5
+    covered = {}
+    for method, estimator in [("split", Ridge()), ("cqr", _BandRegressor(1.4))]:
+        reg = ConformalIntervalRegressor(
+            estimator, method=method, calibration_fraction=10 / 12, random_state=0
+        ).fit(X, y)
+        lower, upper = reg.predict_interval(X_test)
+        inside = (lower <= y_test) & (y_test <= upper)
+        covered[method] = inside.mean(), inside[~noisy].mean(), inside[noisy].mean()
+    # Both keep the guarantee on average...
+    for method in covered:
+        assert covered[method][0] == pytest.approx(COVERAGE, abs=TOLERANCE)
+    # ...but the same width everywhere over-covers the calm half and
+    # under-covers the noisy one; CQR's widths follow the noise.
+    assert covered["split"][1] > 0.97 and covered["split"][2] < 0.85
+    assert abs(covered["cqr"][1] - COVERAGE) < 0.04
+    assert abs(covered["cqr"][2] - COVERAGE) < 0.04
+
+
+def test_cqr_correction_is_the_order_statistic_of_the_scores():
+    X, y = heteroscedastic(200, seed=2)
+    reg = ConformalIntervalRegressor(
+        _BandRegressor(), method="cqr", calibration_fraction=0.25, shuffle=False
+    ).fit(X, y)
+    band = _BandRegressor().fit(X[:150], y[:150]).predict_quantiles(X[150:])
+    scores = np.maximum(band[:, 0] - y[150:], y[150:] - band[:, 2])
+    expected = np.sort(scores)[_conformal_rank(50, COVERAGE) - 1]
+    np.testing.assert_allclose(reg.quantiles_, [expected])
+    lower, upper = reg.predict_interval(X[:5])
+    assert lower.shape == upper.shape == (5,)
+    band = reg.estimator_.predict_quantiles(X[:5])
+    np.testing.assert_allclose(lower, band[:, 0] - expected)
+    np.testing.assert_allclose(upper, band[:, 2] + expected)
+
+
+def test_cqr_never_returns_an_empty_interval():
+    # Far too wide quantiles on calibration rows: the correction is very
+    # negative, which would turn narrow test bands inside out.
+    X, y = heteroscedastic(400, seed=3)
+    X_narrow = X.copy()
+    X_narrow[:, 0] = 0.01
+    reg = ConformalIntervalRegressor(
+        _BandRegressor(width=20.0), method="cqr", random_state=0
+    ).fit(X, y)
+    assert reg.quantiles_[0] < -1
+    lower, upper = reg.predict_interval(X_narrow)
+    band = reg.estimator_.predict_quantiles(X_narrow)
+    np.testing.assert_allclose(lower, band[:, 1])
+    np.testing.assert_allclose(upper, band[:, 1])
+
+
+def test_cqr_with_the_quantile_head_covers_fresh_windows():
+    rng = np.random.default_rng(0)
+    t = np.arange(4000.0)
+    # The noise's sd follows the season: 0.2 at its trough, 2.2 at its peak.
+    season = np.sin(2 * np.pi * t / 12)
+    series = 50 + 5 * season + (1.2 + season) * rng.normal(size=len(t))
+    X, y = make_windows(series, n_timesteps=24, horizon=2)
+    n_fit = 2800
+    reg = ConformalIntervalRegressor(
+        StackedLSTMRegressor(loss="quantile", max_iter=6, random_state=0),
+        method="cqr",
+        calibration_fraction=0.4,
+        shuffle=False,
+    ).fit(X[:n_fit], y[:n_fit])
+    lower, upper = reg.predict_interval(X[n_fit:])
+    covered = ((lower <= y[n_fit:]) & (y[n_fit:] <= upper)).mean(axis=0)
+    np.testing.assert_allclose(covered, COVERAGE, atol=0.04)
+    # Narrow bands for the calm part of the season, wide for the volatile.
+    width = (upper - lower)[:, 0]
+    calm = season[n_fit + 24 :][: len(width)] < -0.5
+    assert width[calm].mean() < 0.6 * width[~calm].mean()
+
+
+@pytest.mark.parametrize(
+    ("estimator", "coverage", "match"),
+    [
+        (Ridge(), 0.9, "predict_quantiles method"),
+        (StackedLSTMRegressor(), 0.9, "loss='quantile'"),
+        (
+            StackedLSTMRegressor(loss="quantile"),
+            0.95,
+            r"include 0.025 and 0.975.*quantiles=\(0.025, 0.5, 0.975\)",
+        ),
+    ],
+    ids=["no quantiles", "another loss", "other levels"],
+)
+def test_cqr_refuses_estimators_without_the_bounding_quantiles(
+    estimator, coverage, match
+):
+    X, y = make_damped_sine(n_samples=60, n_timesteps=10, random_state=0)
+    reg = ConformalIntervalRegressor(estimator, method="cqr", coverage=coverage)
+    with pytest.raises(ValueError, match=match):
+        reg.fit(X, y)
+    # Refused before anything was fitted.
+    assert not hasattr(reg, "estimator_")
+
+
+def test_cqr_multioutput_gives_one_correction_per_step(sine_data, tiny_params):
+    X, y = sine_data
+    reg = ConformalIntervalRegressor(
+        StackedLSTMRegressor(loss="quantile", **tiny_params), method="cqr"
+    ).fit(X, y)
+    assert reg.quantiles_.shape == (y.shape[1],)
+    lower, upper = reg.predict_interval(X[:4])
+    assert lower.shape == upper.shape == (4, y.shape[1])
+    assert (lower <= upper).all()

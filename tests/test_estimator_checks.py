@@ -132,6 +132,7 @@ _FAST = {"loss": "mse", "learning_rate_init": 0.03, "max_iter": 50, "random_stat
         StackedLSTMRegressor(),
         StackedLSTMRegressor(hidden_layer_sizes=(16,), **_FAST),
         StackedLSTMRegressor(hidden_layer_sizes=(8, 8), **_FAST),
+        StackedLSTMRegressor(hidden_layer_sizes=(16,), **{**_FAST, "loss": "quantile"}),
         StackedLSTMClassifier(),
         StackedLSTMClassifier(
             hidden_layer_sizes=(8,),

@@ -182,3 +182,21 @@ def test_onnx_graph_takes_the_padded_array(onnxruntime, ragged, tiny_params, tmp
         for padded in (X, post):
             (y_onnx,) = session.run(None, {"X": padded[:, :, None].astype(np.float32)})
             np.testing.assert_allclose(y_onnx, regressor.predict(padded), rtol=1e-5)
+
+
+@pytest.mark.parametrize("y_1d", [False, True], ids=["2d-y", "1d-y"])
+def test_quantile_model_exports_its_medians_and_quantiles(
+    waves, onnxruntime, ragged, tmp_path, y_1d
+):
+    X, y, X_test = waves
+    reg = StackedLSTMRegressor(
+        loss="quantile", quantiles=(0.1, 0.5, 0.9), max_iter=2, random_state=0
+    ).fit(300 + 50 * X, 300 + 50 * (y[:, 0] if y_1d else y))
+    session = onnxruntime.InferenceSession(str(reg.to_onnx(tmp_path / "q.onnx")))
+    assert [output.name for output in session.get_outputs()] == ["y_pred", "quantiles"]
+    X_raw = 300 + 50 * X_test
+    y_pred, y_quantiles = session.run(
+        None, {"X": X_raw[:, :, np.newaxis].astype(np.float32)}
+    )
+    np.testing.assert_allclose(y_pred, reg.predict(X_raw), rtol=1e-5)
+    np.testing.assert_allclose(y_quantiles, reg.predict_quantiles(X_raw), rtol=1e-5)

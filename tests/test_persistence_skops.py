@@ -52,6 +52,14 @@ MODELS = {
         ),
         sorted([CONFORMAL, REGRESSOR]),
     ),
+    "conformalized quantiles": (
+        lambda params: ConformalIntervalRegressor(
+            StackedLSTMRegressor(**{**params, "loss": "quantile"}),
+            method="cqr",
+            shuffle=False,
+        ),
+        sorted([CONFORMAL, REGRESSOR]),
+    ),
     # A RandomState parameter and, after partial_fit, the optimizer's
     # state: both are in the regressor's state, both skops-trusted types.
     "partial_fit and RandomState": (
@@ -80,7 +88,7 @@ def test_skops_round_trip_gives_identical_predictions(
     assert sorted(sio.get_untrusted_types(file=path)) == untrusted
     loaded = sio.load(path, trusted=untrusted)
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
-    if name == "conformal":
+    if name.startswith("conformal"):
         np.testing.assert_array_equal(
             loaded.predict_interval(X), model.predict_interval(X)
         )

@@ -54,11 +54,15 @@ def test_fitted_state_is_defined_once(sine_data, trending_windows, tiny_params):
     frame = pd.DataFrame(X, columns=[f"step_{i}" for i in range(X.shape[1])])
     params = set(StackedLSTMRegressor().get_params())
     target_map = {"target_offset_", "target_scale_"}
+    global_statistics = {"x_mean_", "x_scale_", "y_mean_", "y_scale_"}
+    names = {"feature_names_in_"}
+    assert optional == global_statistics | target_map | names | {"quantiles_"}
     for settings, X_fit, y_fit, optional_set in [
         ({}, X, y, set()),
-        ({"scaling": "global"}, frame, y, optional - target_map),
+        ({"scaling": "global"}, frame, y, global_statistics | names),
         # Windows scaled apart from their targets: "auto" maps the targets.
         ({}, trending_windows[0] / 100, trending_windows[1], target_map),
+        ({"loss": "quantile"}, X, y, {"quantiles_"}),
     ]:
         reg = StackedLSTMRegressor(**tiny_params, **settings).fit(X_fit, y_fit)
         assert {"target_offset_"} & set(vars(reg)) == optional_set & {"target_offset_"}
