@@ -5,7 +5,11 @@ import pytest
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import Ridge
 
-from sklearn_slstm import ConformalIntervalRegressor, ForecastDisplay
+from sklearn_slstm import (
+    ConformalIntervalRegressor,
+    ForecastDisplay,
+    StackedLSTMRegressor,
+)
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
@@ -269,6 +273,30 @@ def test_from_estimator_draws_the_quantile_bands(sine_data):
 
     display = ForecastDisplay.from_estimator(reg, X, y, interval=None)
     assert display.interval_bands_ is None
+
+
+def test_from_estimator_with_a_quantile_lstm(sine_data):
+    X, y = sine_data
+    params = {"hidden_layer_sizes": (4,), "max_iter": 1, "random_state": 0}
+    head = StackedLSTMRegressor(
+        loss="quantile", quantiles=(0.1, 0.25, 0.5, 0.75, 0.9), **params
+    ).fit(X, y)
+    display = ForecastDisplay.from_estimator(head, X, y, samples=2)
+    y_quantiles = head.predict_quantiles(X[:2])
+    np.testing.assert_allclose(display.y_pred, head.predict(X[:2]))
+    np.testing.assert_allclose(display.lower[0], y_quantiles[..., 0])
+    np.testing.assert_allclose(display.upper[1], y_quantiles[..., 3])
+    np.testing.assert_allclose(display.coverage, [0.8, 0.5])
+    # CQR has one calibrated band; a point model's predict_quantiles raises,
+    # so it has none.
+    cqr = ConformalIntervalRegressor(
+        StackedLSTMRegressor(loss="quantile", **params), method="cqr", shuffle=False
+    ).fit(X, y)
+    display = ForecastDisplay.from_estimator(cqr, X, y, samples=2)
+    assert len(display.interval_bands_) == 2
+    assert "90% interval" in display.ax_.get_legend_handles_labels()[1]
+    point = StackedLSTMRegressor(**params).fit(X, y)
+    assert ForecastDisplay.from_estimator(point, X).interval_bands_ is None
 
 
 def test_from_estimator_without_a_symmetric_pair_draws_no_quantile_band(sine_data):
