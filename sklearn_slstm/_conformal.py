@@ -13,6 +13,7 @@ from sklearn.base import (
     clone,
 )
 from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
@@ -54,7 +55,8 @@ class ConformalIntervalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimat
         value.
     method : {"split", "cqr"}, default="split"
         How the intervals are built (see above). "cqr" needs an estimator
-        with a ``predict_quantiles`` method whose levels (its
+        with a ``predict_quantiles`` method (or a ``Pipeline`` that ends in
+        one) whose levels (its
         ``quantiles_``) include ``(1 - coverage) / 2`` and
         ``(1 + coverage) / 2``: for the default ``coverage=0.9``, the
         default ``quantiles=(0.05, 0.5, 0.95)`` of
@@ -238,21 +240,8 @@ class ConformalIntervalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimat
                 "is None."
             )
         check_consistent_length(X, y, sample_weight)
-        if self.method == "cqr" and not hasattr(self.estimator, "predict_quantiles"):
-            raise ValueError(
-                "method='cqr' needs an estimator with a predict_quantiles "
-                f"method, such as StackedLSTMRegressor(loss='quantile'); "
-                f"{type(self.estimator).__name__} has none."
-            )
-        params = self.estimator.get_params() if self.method == "cqr" else {}
-        # Fail before the fit, not after it.
-        if params.get("loss", "quantile") != "quantile":
-            raise ValueError(
-                "method='cqr' needs an estimator fitted with loss='quantile', "
-                f"but {type(self.estimator).__name__} has loss={params['loss']!r}."
-            )
-        if "quantiles" in params:
-            self._bound_indices(params["quantiles"])
+        if self.method == "cqr":
+            self._check_quantile_estimator()
         arrays = [X, y] if sample_weight is None else [X, y, sample_weight]
         parts = train_test_split(
             *arrays,
@@ -334,14 +323,36 @@ class ConformalIntervalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimat
         upper = np.maximum(upper + self.quantiles_, middle)
         return (lower[:, 0], upper[:, 0]) if flat else (lower, upper)
 
+    def _check_quantile_estimator(self):
+        """Refuse, before any fit, an estimator that cannot give CQR's quantiles."""
+        quantile_model = _quantile_model(self.estimator)
+        if not hasattr(quantile_model, "predict_quantiles"):
+            raise ValueError(
+                "method='cqr' needs an estimator with a predict_quantiles "
+                "method (or a Pipeline ending in one), such as "
+                "StackedLSTMRegressor(loss='quantile'); "
+                f"{type(quantile_model).__name__} has none."
+            )
+        params = quantile_model.get_params(deep=False)
+        if params.get("loss", "quantile") != "quantile":
+            raise ValueError(
+                "method='cqr' needs an estimator fitted with loss='quantile', "
+                f"but {type(quantile_model).__name__} has loss={params['loss']!r}."
+            )
+        if "quantiles" in params:
+            self._bound_indices(params["quantiles"])
+
     def _predict_bounds(self, X):
         """The estimator's two quantiles that bound ``coverage``, and their shape.
 
         Each bound is of shape (n_samples, n_outputs); the flag says whether
         the estimator's quantiles were 2D (``y`` was 1D at fit).
         """
-        y_quantiles = np.asarray(self.estimator_.predict_quantiles(X), dtype=np.float64)
-        levels = getattr(self.estimator_, "quantiles_", [])
+        quantile_model = _quantile_model(self.estimator_)
+        if quantile_model is not self.estimator_:
+            X = self.estimator_[:-1].transform(X)
+        y_quantiles = np.asarray(quantile_model.predict_quantiles(X), dtype=np.float64)
+        levels = getattr(quantile_model, "quantiles_", [])
         low, high = self._bound_indices(levels)
         flat = y_quantiles.ndim == 2
         y_quantiles = y_quantiles.reshape(len(y_quantiles), -1, len(levels))
@@ -372,6 +383,11 @@ class ConformalIntervalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimat
         tags.input_tags.three_d_array = inner.input_tags.three_d_array
         tags.target_tags.multi_output = inner.target_tags.multi_output
         return tags
+
+
+def _quantile_model(estimator):
+    """The estimator that predicts the quantiles: a Pipeline's last step."""
+    return estimator[-1] if isinstance(estimator, Pipeline) else estimator
 
 
 def _conformal_rank(n_calibration, coverage):

@@ -369,3 +369,19 @@ def test_cqr_multioutput_gives_one_correction_per_step(sine_data, tiny_params):
     lower, upper = reg.predict_interval(X[:4])
     assert lower.shape == upper.shape == (4, y.shape[1])
     assert (lower <= upper).all()
+
+
+def test_cqr_around_a_pipeline_uses_its_last_step():
+    X, y = heteroscedastic(600, seed=4)
+    pipeline = make_pipeline(StandardScaler(), _BandRegressor(1.4))
+    reg = ConformalIntervalRegressor(pipeline, method="cqr", random_state=0)
+    lower, upper = reg.fit(X, y).predict_interval(X[:5])
+    # The band comes from the last step, on the transformed X.
+    steps = reg.estimator_
+    band = steps[-1].predict_quantiles(steps[:-1].transform(X[:5]))
+    np.testing.assert_allclose(lower, band[:, 0] - reg.quantiles_)
+    np.testing.assert_allclose(upper, band[:, 2] + reg.quantiles_)
+    with pytest.raises(ValueError, match="Pipeline ending in one"):
+        ConformalIntervalRegressor(
+            make_pipeline(StandardScaler(), Ridge()), method="cqr"
+        ).fit(X, y)
