@@ -3,6 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 
@@ -292,9 +293,10 @@ class ForecastDisplay:
             The rows to draw: an int ``k`` means the first ``k`` rows, an
             array-like the row indices.
         interval : "auto", tuple of two array-likes or None, default="auto"
-            Interval bounds. "auto" draws, when the estimator has a
-            ``predict_quantiles`` method and fitted levels ``quantiles_``
-            with at least one symmetric pair ``(q, 1 - q)``, one band per
+            Interval bounds. "auto" draws, when the estimator (or the last
+            step of a ``Pipeline``) has a ``predict_quantiles`` method and
+            fitted levels ``quantiles_`` with at least one symmetric pair
+            ``(q, 1 - q)``, one band per
             such pair (nested bands, the forecast being ``predict``'s, the
             median); otherwise the band of ``estimator.predict_interval``
             when the estimator has one; otherwise no band. A tuple
@@ -347,10 +349,14 @@ class ForecastDisplay:
         if isinstance(interval, str):
             if interval != "auto":
                 raise ValueError(_INTERVAL_ERROR.format(interval=repr(interval)))
-            levels = _quantile_levels(estimator)
+            quantile_model = _quantile_model(estimator)
+            levels = _quantile_levels(quantile_model)
             if levels is not None:
+                X_model = X_shown
+                if quantile_model is not estimator:
+                    X_model = estimator[:-1].transform(X_shown)
                 lower, upper, levels_coverage = _bands_from_quantiles(
-                    estimator.predict_quantiles(X_shown), levels, np.ndim(y_pred)
+                    quantile_model.predict_quantiles(X_model), levels, np.ndim(y_pred)
                 )
                 coverage = levels_coverage if coverage is None else coverage
             elif hasattr(estimator, "predict_interval"):
@@ -583,6 +589,11 @@ def _take_rows(bounds, rows, y_pred, n_rows):
     if _has_band_axis(bounds, y_pred, n_rows):
         return np.asarray(bounds)[:, rows]
     return _safe_indexing(bounds, rows)
+
+
+def _quantile_model(estimator):
+    """The step of ``estimator`` that would predict quantiles: a Pipeline's last."""
+    return estimator[-1] if isinstance(estimator, Pipeline) else estimator
 
 
 def _quantile_levels(estimator):

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from sklearn_slstm import (
     ConformalIntervalRegressor,
@@ -297,6 +299,19 @@ def test_from_estimator_with_a_quantile_lstm(sine_data):
     assert "90% interval" in display.ax_.get_legend_handles_labels()[1]
     point = StackedLSTMRegressor(**params).fit(X, y)
     assert ForecastDisplay.from_estimator(point, X).interval_bands_ is None
+
+
+def test_from_estimator_draws_the_bands_of_a_pipeline_ending_in_quantiles(
+    sine_data,
+):
+    X, y = sine_data
+    pipe = make_pipeline(StandardScaler(), QuantileRidge()).fit(X, y)
+    display = ForecastDisplay.from_estimator(pipe, X, y, samples=[3])
+    y_quantiles = pipe[-1].predict_quantiles(pipe[:-1].transform(X[[3]]))
+    np.testing.assert_allclose(display.lower[0], y_quantiles[..., 0])
+    np.testing.assert_allclose(display.upper[0], y_quantiles[..., 4])
+    # The windows drawn are the given ones, not the scaled ones.
+    np.testing.assert_array_equal(display.X, X[[3]])
 
 
 def test_from_estimator_without_a_symmetric_pair_draws_no_quantile_band(sine_data):
