@@ -87,7 +87,8 @@ MSIS at 95%: quantile head 6.695 (shared) against 7.155 (per level), CQR
 Measured
 --------
 On the 2-core machine this was written on, 2026-12-02, with the library
-defaults (the first line of the output lists them), in 3.1 minutes::
+defaults (the first line of the output lists them), in 3.1 minutes; a
+second run gave the same figures, in 2.6 minutes (AutoARIMA 105 s)::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_intervals.py
 
