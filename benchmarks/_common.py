@@ -61,6 +61,11 @@ def mae(y_pred, y_true):
     return float(np.mean(np.abs(y_pred - np.asarray(y_true, dtype=np.float64))))
 
 
+def geometric_mean(values):
+    """Geometric mean of positive values."""
+    return float(np.exp(np.mean(np.log(list(values)))))
+
+
 def median_ratio(numerators, denominators):
     """Median of the pairwise ratios ``numerators[i] / denominators[i]``."""
     return statistics.median(
@@ -178,3 +183,22 @@ def columns_text(header, rows):
     lines = [line(header), "  ".join("-" * width for width in widths)]
     lines += [line(row) for row in rows]
     return "\n".join(lines)
+
+
+def markdown_table(header, rows):
+    """Rows of strings as a markdown table: first column left, others right."""
+    widths = [
+        max(3, *(len(row[i]) for row in (header, *rows))) for i in range(len(header))
+    ]
+
+    def line(row):
+        cells = [row[0].ljust(widths[0])]
+        cells += [
+            cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)
+        ]
+        return "| " + " | ".join(cells) + " |"
+
+    rule = ["-" * widths[0]] + ["-" * (width - 1) + ":" for width in widths[1:]]
+    return "\n".join(
+        [line(header), "| " + " | ".join(rule) + " |"] + [line(row) for row in rows]
+    )

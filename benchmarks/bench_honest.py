@@ -199,7 +199,14 @@ from functools import partial
 
 import numpy as np
 import torch
-from _common import columns_text, log, mae, settle_allocator, timed
+from _common import (
+    columns_text,
+    geometric_mean,
+    log,
+    mae,
+    settle_allocator,
+    timed,
+)
 from real_series_data import (
     load_catalogue,
     mase,
@@ -259,10 +266,6 @@ def parse_args(argv=None):
         help="extra StackedLSTMRegressor parameters as a JSON object",
     )
     return parser.parse_args(argv)
-
-
-def geometric_mean(values):
-    return float(np.exp(np.mean(np.log(list(values)))))
 
 
 # ------------------------------------------------------- single series ---

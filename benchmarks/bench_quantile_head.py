@@ -32,7 +32,7 @@ import time
 import warnings
 
 import numpy as np
-from bench_honest import geometric_mean
+from _common import geometric_mean
 from real_series_data import (
     load_catalogue,
     origin_windows,

@@ -1,7 +1,9 @@
 """The real series of the benchmarks and the protocol they are judged by.
 
 Shared by ``bench_real_series.py`` (which documents the data and the
-protocol in full), ``bench_budget.py`` and ``bench_defaults.py``. All data
+protocol in full), ``bench_budget.py``, ``bench_defaults.py``,
+``bench_honest.py`` and ``bench_intervals.py`` (which adds the interval
+score, ``interval_score``, and its scale, ``seasonal_scale``). All data
 ships inside installed packages (statsmodels, pmdarima, aeon): nothing is
 downloaded. Each loader imports its package only when called.
 """
@@ -97,6 +99,27 @@ def origin_windows(series, origins, n_timesteps):
 def mase(forecast, test, train):
     """MAE of the forecast over the mean absolute one-step naive error."""
     return mae(forecast, test) / float(np.mean(np.abs(np.diff(train))))
+
+
+def seasonal_scale(train, season):
+    """Mean absolute seasonal difference of ``train``: the MASE and MSIS scale."""
+    return float(np.mean(np.abs(train[season:] - train[:-season])))
+
+
+def interval_score(lower, upper, actual, coverage):
+    """The interval score of each value (M4), for intervals of ``coverage``.
+
+    ``(U - L) + (2 / a) (L - y) [y < L] + (2 / a) (y - U) [y > U]`` with
+    ``a = 1 - coverage``: the width, plus a penalty for each miss that grows
+    with its distance from the interval.
+    """
+    alpha = 1 - coverage
+    lower, upper, actual = (
+        np.asarray(a, dtype=np.float64) for a in (lower, upper, actual)
+    )
+    below = np.clip(lower - actual, 0, None)
+    above = np.clip(actual - upper, 0, None)
+    return (upper - lower) + (2 / alpha) * (below + above)
 
 
 # ------------------------------------ bench_honest.py: the wider catalogue ---

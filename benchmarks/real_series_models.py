@@ -1,7 +1,8 @@
 """The models of the real-series benchmarks: the library's and its peers.
 
 Shared by ``bench_real_series.py`` (which describes every model),
-``bench_budget.py`` and ``bench_defaults.py``. The ``*_origins`` functions
+``bench_budget.py``, ``bench_defaults.py``, ``bench_honest.py`` and
+``bench_intervals.py`` (``statsforecast_intervals``). The ``*_origins`` functions
 forecast ``horizon`` steps (``HORIZON`` unless given, as in part 1 of
 ``bench_real_series.py``) from each rolling origin of one series and return
 an array of shape (n_origins, horizon); they take their options as keywords
@@ -63,6 +64,22 @@ def statsforecast_forecast(model_class, history, horizon, season):
     """Fit a statsforecast model on ``history`` and forecast ``horizon`` steps."""
     model = model_class(season_length=season)
     return model.forecast(y=history, h=horizon)["mean"]
+
+
+def statsforecast_intervals(model_class, history, horizon, season, levels):
+    """Fit a statsforecast model; its intervals at ``levels`` (percent).
+
+    Returns a dict: level -> (lower, upper), each of shape (horizon,).
+    """
+    model = model_class(season_length=season)
+    forecast = model.forecast(y=history, h=horizon, level=list(levels))
+    return {
+        level: (
+            np.asarray(forecast[f"lo-{level}"], dtype=float),
+            np.asarray(forecast[f"hi-{level}"], dtype=float),
+        )
+        for level in levels
+    }
 
 
 def lstm_origins(
