@@ -325,7 +325,7 @@ class ConformalIntervalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimat
 
     def _check_quantile_estimator(self):
         """Refuse, before any fit, an estimator that cannot give CQR's quantiles."""
-        quantile_model = _quantile_model(self.estimator)
+        quantile_model = final_step(self.estimator)
         if not hasattr(quantile_model, "predict_quantiles"):
             raise ValueError(
                 "method='cqr' needs an estimator with a predict_quantiles "
@@ -348,11 +348,8 @@ class ConformalIntervalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimat
         Each bound is of shape (n_samples, n_outputs); the flag says whether
         the estimator's quantiles were 2D (``y`` was 1D at fit).
         """
-        quantile_model = _quantile_model(self.estimator_)
-        if quantile_model is not self.estimator_:
-            X = self.estimator_[:-1].transform(X)
-        y_quantiles = np.asarray(quantile_model.predict_quantiles(X), dtype=np.float64)
-        levels = getattr(quantile_model, "quantiles_", [])
+        y_quantiles, levels = predict_quantiles(self.estimator_, X)
+        y_quantiles = np.asarray(y_quantiles, dtype=np.float64)
         low, high = self._bound_indices(levels)
         flat = y_quantiles.ndim == 2
         y_quantiles = y_quantiles.reshape(len(y_quantiles), -1, len(levels))
@@ -385,9 +382,22 @@ class ConformalIntervalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimat
         return tags
 
 
-def _quantile_model(estimator):
-    """The estimator that predicts the quantiles: a Pipeline's last step."""
+def final_step(estimator):
+    """The estimator that predicts: a Pipeline's last step, or ``estimator``."""
     return estimator[-1] if isinstance(estimator, Pipeline) else estimator
+
+
+def predict_quantiles(estimator, X):
+    """``predict_quantiles`` of ``estimator``, or of a Pipeline's last step.
+
+    Returns the quantiles and their levels (the model's ``quantiles_``, an
+    empty list if it has none). A Pipeline's other steps transform ``X``
+    first.
+    """
+    model = final_step(estimator)
+    if model is not estimator:
+        X = estimator[:-1].transform(X)
+    return model.predict_quantiles(X), getattr(model, "quantiles_", [])
 
 
 def _conformal_rank(n_calibration, coverage):

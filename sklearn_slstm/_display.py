@@ -3,9 +3,10 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
 from sklearn.utils._optional_dependencies import check_matplotlib_support
+
+from ._conformal import final_step, predict_quantiles
 
 
 class ForecastDisplay:
@@ -349,14 +350,11 @@ class ForecastDisplay:
         if isinstance(interval, str):
             if interval != "auto":
                 raise ValueError(_INTERVAL_ERROR.format(interval=repr(interval)))
-            quantile_model = _quantile_model(estimator)
-            levels = _quantile_levels(quantile_model)
+            levels = _quantile_levels(final_step(estimator))
             if levels is not None:
-                X_model = X_shown
-                if quantile_model is not estimator:
-                    X_model = estimator[:-1].transform(X_shown)
+                y_quantiles, _ = predict_quantiles(estimator, X_shown)
                 lower, upper, levels_coverage = _bands_from_quantiles(
-                    quantile_model.predict_quantiles(X_model), levels, np.ndim(y_pred)
+                    y_quantiles, levels, np.ndim(y_pred)
                 )
                 coverage = levels_coverage if coverage is None else coverage
             elif hasattr(estimator, "predict_interval"):
@@ -589,11 +587,6 @@ def _take_rows(bounds, rows, y_pred, n_rows):
     if _has_band_axis(bounds, y_pred, n_rows):
         return np.asarray(bounds)[:, rows]
     return _safe_indexing(bounds, rows)
-
-
-def _quantile_model(estimator):
-    """The step of ``estimator`` that would predict quantiles: a Pipeline's last."""
-    return estimator[-1] if isinstance(estimator, Pipeline) else estimator
 
 
 def _quantile_levels(estimator):
