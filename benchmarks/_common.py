@@ -4,8 +4,9 @@ Each script in this folder runs standalone from the repository root
 (``python benchmarks/bench_*.py``); Python then puts this folder first on
 ``sys.path``, so ``from _common import ...`` finds this module, as do the
 other shared modules: ``real_series_data`` and ``real_series_models`` (the
-real series and the models judged on them) and the package ``training``
-(the parts of ``bench_training.py``). Only the ``bench_*.py`` scripts are
+real series and the models judged on them), ``lstm_recipes`` (the LSTM
+candidates of ``bench_honest.py`` and ``bench_recipes.py``) and the package
+``training`` (the parts of ``bench_training.py``). Only the ``bench_*.py`` scripts are
 meant to be run, and none imports another.
 """
 

@@ -6,6 +6,8 @@ Run from the repository root::
     python benchmarks/bench_honest.py --half report    # the report half only
     python benchmarks/bench_honest.py --quick          # smoke test, seconds
     python benchmarks/bench_honest.py --half dev --lstm-params '{"max_iter": 30}'
+    python benchmarks/bench_honest.py --half report --cache \
+        --recipe '{"members": 2, "window": "2h+3h"}'
 
 Why
 ---
@@ -90,6 +92,18 @@ series are its test set, as in bench_real_series.py's part 2), a global
 Ridge without intercept, naive, and the three statsforecast models per
 series. Figures: mean MASE (the Monash protocol) and the geometric mean of
 MAE over naive's.
+
+Options for comparing LSTM candidates: ``--recipe`` trains the LSTM under
+an ``lstm_recipes.Recipe`` (an ensemble of seeds, another window rule,
+residual targets against a baseline, early stopping on the last windows;
+``bench_recipes.py`` compares recipes on the development half alone), and
+its time then includes every member of an ensemble (the table's ``win``
+stays Ridge's window). ``--cache`` keeps the
+statsforecast peers' forecasts, which take most of a run, in
+``benchmarks/.cache/`` (ignored by git), one file per series, origin and
+model (and per M1 model), keyed also by a digest of the history and the
+statsforecast version; a cached peer's time is the one measured when it was
+stored. Without these options the output is as before.
 
 Threads: torch runs ``--threads`` threads (default 1). With ``--quick`` (two
 series per half, one origin, one epoch, one seed, 20 M1 series) the figures
@@ -192,10 +206,12 @@ the report half.
 """
 
 import argparse
+import hashlib
 import json
 import sys
 import warnings
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -207,6 +223,7 @@ from _common import (
     settle_allocator,
     timed,
 )
+from lstm_recipes import Recipe, panel_recipe, recipe_origins
 from real_series_data import (
     load_catalogue,
     mase,
@@ -223,6 +240,7 @@ from real_series_models import (
     ridge_origins,
     snaive_origins,
     statsforecast_class,
+    statsforecast_forecast,
     statsforecast_origins,
 )
 
@@ -237,6 +255,9 @@ LSTM = "LSTM"
 SNAIVE = "seasonal naive"
 RIDGE = "Ridge"
 STATSFORECAST = ("AutoETS", "AutoARIMA", "AutoTheta")
+CACHE_DIR = Path(__file__).resolve().parent / ".cache"
+# The seconds of the cached peer forecasts of the current call, per peer.
+CACHED_SECONDS = {}
 HALF_TITLES = {"dev": "development half", "report": "report half"}
 # Short column labels, so that the tables fit the docstring.
 LABELS = {"AutoETS": "ETS", "AutoARIMA": "ARIMA", "AutoTheta": "Theta"}
@@ -265,7 +286,89 @@ def parse_args(argv=None):
         default={},
         help="extra StackedLSTMRegressor parameters as a JSON object",
     )
+    parser.add_argument(
+        "--recipe",
+        type=lambda text: Recipe(**json.loads(text)),
+        default=Recipe(),
+        help="how the LSTM is trained, as a JSON object of lstm_recipes.Recipe "
+        "fields, e.g. '{\"members\": 3}' (default: one model, as the library fits)",
+    )
+    parser.add_argument(
+        "--cache",
+        action="store_true",
+        help=f"read the statsforecast peers' forecasts and times from {CACHE_DIR}"
+        " when stored there, and store those computed",
+    )
     return parser.parse_args(argv)
+
+
+# ------------------------------------------------- cached peer forecasts ---
+
+
+def cache_path(key):
+    """The file of one cached forecast; ``key`` names what was forecast."""
+    import statsforecast
+
+    text = json.dumps([statsforecast.__version__, *key])
+    return CACHE_DIR / f"{hashlib.sha256(text.encode()).hexdigest()[:24]}.npz"
+
+
+def cached(key, compute):
+    """``compute()``'s forecast and seconds, from the cache when stored."""
+    path = cache_path(key)
+    if path.exists():
+        with np.load(path) as stored:
+            return stored["forecast"], float(stored["seconds"])
+    forecast, stopwatch = timed(compute)
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    np.savez(path, forecast=forecast, seconds=stopwatch.wall)
+    return forecast, stopwatch.wall
+
+
+def cached_origins(peer, name):
+    """A peer's ``*_origins`` function that caches each origin's forecast.
+
+    The key is (series, origin, model, season, horizon) and a digest of the
+    history the forecast sees, so an edited series is never read stale.
+    """
+    model = statsforecast_class(peer)
+
+    def forecast(series, origins, *, season, horizon, **_):
+        stored = [
+            cached(
+                (
+                    name,
+                    int(origin),
+                    peer,
+                    season,
+                    horizon,
+                    hashlib.sha256(series[:origin].tobytes()).hexdigest(),
+                ),
+                partial(
+                    statsforecast_forecast, model, series[:origin], horizon, season
+                ),
+            )
+            for origin in origins
+        ]
+        CACHED_SECONDS[peer] = CACHED_SECONDS.get(peer, 0.0) + sum(
+            seconds for _, seconds in stored
+        )
+        return np.stack([forecast for forecast, _ in stored])
+
+    return forecast
+
+
+def peer_origins(peer, name, args):
+    if args.cache:
+        return cached_origins(peer, name)
+    return statsforecast_origins(statsforecast_class(peer))
+
+
+def lstm_forecaster(recipe):
+    """The LSTM's ``*_origins`` function: the library's fit, or a recipe's."""
+    return (
+        lstm_origins if recipe == Recipe() else partial(recipe_origins, recipe=recipe)
+    )
 
 
 # ------------------------------------------------------- single series ---
@@ -289,26 +392,25 @@ def run_series(name, frequency, season, horizon, values, args, lstm_params, seed
         "lstm_params": lstm_params,
     }
     models = {SNAIVE: snaive_origins, RIDGE: ridge_origins}
-    models.update(
-        {
-            peer: statsforecast_origins(statsforecast_class(peer))
-            for peer in STATSFORECAST
-        }
-    )
+    models.update({peer: peer_origins(peer, name, args) for peer in STATSFORECAST})
+    forecast_lstm = lstm_forecaster(args.recipe)
     errors, seconds = {}, {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for seed in seeds:
             predicted, stopwatch = timed(
-                lstm_origins, values, origins, seed=seed, **options
+                forecast_lstm, values, origins, seed=seed, **options
             )
             errors[LSTM, seed], seconds[LSTM, seed] = (
                 mae(predicted, actual),
                 (stopwatch.wall),
             )
         for model, forecast in models.items():
+            CACHED_SECONDS.clear()
             predicted, stopwatch = timed(forecast, values, origins, **options)
-            errors[model], seconds[model] = mae(predicted, actual), stopwatch.wall
+            errors[model] = mae(predicted, actual)
+            # A cached peer's time is the one measured when it was stored.
+            seconds[model] = CACHED_SECONDS.get(model, stopwatch.wall)
     errors[LSTM] = float(np.mean([errors[LSTM, seed] for seed in seeds]))
     seconds[LSTM] = sum(seconds[LSTM, seed] for seed in seeds)
     for model in (LSTM, *models):
@@ -394,25 +496,35 @@ def run_m1(args, lstm_params, seeds):
     log(f"--- M1 yearly: {len(series)} series, windows of {n_timesteps}")
 
     def lstm(seed):
+        if args.recipe != Recipe():
+            return partial(panel_recipe, panel, seed, lstm_params, args.recipe)
         return lambda: (
             lstm_regressor(seed, lstm_params)
             .fit(panel.X, panel.y)
             .predict(panel.X_last)
         )
 
+    def peer(name):
+        forecast = partial(panel_statsforecast, panel, name)
+        if not args.cache:
+            return forecast
+        digest = hashlib.sha256(np.concatenate(trains).tobytes()).hexdigest()
+        return partial(cached, ("M1 yearly", len(series), name, digest), forecast)
+
     forecasters = {(LSTM, seed): lstm(seed) for seed in seeds}
     forecasters[RIDGE] = lambda: panel_ridge(panel)
     forecasters["naive"] = lambda: panel_naive(panel)
-    forecasters.update(
-        {peer: partial(panel_statsforecast, panel, peer) for peer in STATSFORECAST}
-    )
+    forecasters.update({name: peer(name) for name in STATSFORECAST})
     forecasts, seconds = {}, {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for key, forecast in forecasters.items():
             forecasts[key], stopwatch = timed(forecast)
             seconds[key] = stopwatch.wall
-            log(f"  {key!s:<15} {stopwatch.wall:6.1f} s")
+            if args.cache and key in STATSFORECAST:
+                # A cached peer's time is the one measured when it was stored.
+                forecasts[key], seconds[key] = forecasts[key]
+            log(f"  {key!s:<15} {seconds[key]:6.1f} s")
 
     def scores(forecast):
         per_mase = [
@@ -464,6 +576,13 @@ def main(argv=None):
     )
     if lstm_params:
         print(f"StackedLSTMRegressor extra parameters: {json.dumps(lstm_params)}")
+    if args.recipe != Recipe():
+        print(f"LSTM recipe (lstm_recipes.py): {args.recipe}")
+    if args.cache:
+        print(
+            "Peer forecasts cached (--cache): their times are those measured "
+            "when first stored."
+        )
     print()
     halves = ("dev", "report") if args.half == "both" else (args.half,)
     summary = {half: run_half(half, args, lstm_params, seeds) for half in halves}
