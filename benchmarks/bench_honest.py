@@ -214,13 +214,11 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-import torch
 from _common import (
     columns_text,
     geometric_mean,
     log,
     mae,
-    settle_allocator,
     timed,
 )
 from lstm_recipes import Recipe, panel_recipe, recipe_origins
@@ -231,6 +229,9 @@ from real_series_data import (
     window_length,
 )
 from real_series_models import (
+    HALF_TITLES,
+    QUICK_SERIES,
+    add_protocol_arguments,
     lstm_origins,
     lstm_regressor,
     m1_panel,
@@ -239,17 +240,13 @@ from real_series_models import (
     panel_statsforecast,
     ridge_origins,
     snaive_origins,
+    start_protocol,
     statsforecast_class,
     statsforecast_forecast,
     statsforecast_origins,
 )
 
-from sklearn_slstm import StackedLSTMRegressor
-
-SEEDS = (0, 1, 2)
-QUICK_SERIES = {"dev": ("airpassengers", "lynx"), "report": ("austres", "nile")}
 QUICK_M1_SERIES = 20
-QUICK_LSTM_PARAMS = {"max_iter": 1}
 
 LSTM = "LSTM"
 SNAIVE = "seasonal naive"
@@ -258,7 +255,6 @@ STATSFORECAST = ("AutoETS", "AutoARIMA", "AutoTheta")
 CACHE_DIR = Path(__file__).resolve().parent / ".cache"
 # The seconds of the cached peer forecasts of the current call, per peer.
 CACHED_SECONDS = {}
-HALF_TITLES = {"dev": "development half", "report": "report half"}
 # Short column labels, so that the tables fit the docstring.
 LABELS = {"AutoETS": "ETS", "AutoARIMA": "ARIMA", "AutoTheta": "Theta"}
 
@@ -268,23 +264,8 @@ def parse_args(argv=None):
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--half",
-        choices=("dev", "report", "both"),
-        default="both",
-        help="which half of the series to run (default both)",
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="tiny sizes, for a smoke test"
-    )
-    parser.add_argument(
-        "--threads", type=int, default=1, help="torch threads (0: torch's default)"
-    )
-    parser.add_argument(
-        "--lstm-params",
-        type=json.loads,
-        default={},
-        help="extra StackedLSTMRegressor parameters as a JSON object",
+    add_protocol_arguments(
+        parser, halves=("dev", "report", "both"), default_half="both"
     )
     parser.add_argument(
         "--recipe",
@@ -564,18 +545,7 @@ def run_m1(args, lstm_params, seeds):
 
 def main(argv=None):
     args = parse_args(argv)
-    settle_allocator()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    lstm_params = {**(QUICK_LSTM_PARAMS if args.quick else {}), **args.lstm_params}
-    seeds = SEEDS[:1] if args.quick else SEEDS
-    defaults = StackedLSTMRegressor().get_params()
-    print(
-        "StackedLSTMRegressor defaults: "
-        + ", ".join(f"{name}={value!r}" for name, value in sorted(defaults.items()))
-    )
-    if lstm_params:
-        print(f"StackedLSTMRegressor extra parameters: {json.dumps(lstm_params)}")
+    lstm_params, seeds = start_protocol(args)
     if args.recipe != Recipe():
         print(f"LSTM recipe (lstm_recipes.py): {args.recipe}")
     if args.cache:

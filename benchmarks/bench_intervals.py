@@ -116,14 +116,12 @@ forecasting guide's "Adaptive intervals" section.
 """
 
 import argparse
-import json
 import math
 import sys
 import warnings
 
 import numpy as np
-import torch
-from _common import geometric_mean, log, markdown_table, settle_allocator, timed
+from _common import geometric_mean, log, markdown_table, timed
 from real_series_data import (
     interval_score,
     load_catalogue,
@@ -133,22 +131,22 @@ from real_series_data import (
     window_length,
 )
 from real_series_models import (
+    HALF_TITLES,
+    QUICK_SERIES,
+    add_protocol_arguments,
     lstm_regressor,
     seasonal_naive,
+    start_protocol,
     statsforecast_class,
     statsforecast_intervals,
 )
 
-from sklearn_slstm import ConformalIntervalRegressor, StackedLSTMRegressor, make_windows
+from sklearn_slstm import ConformalIntervalRegressor, make_windows
 
-SEEDS = (0, 1, 2)
 LEVELS = (80, 95)
 # One quantile head for both levels: (1 - c) / 2 and (1 + c) / 2 of each.
 QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)
 DEFAULT_CALIBRATION_FRACTION = 0.2
-QUICK_SERIES = {"dev": ("airpassengers", "lynx"), "report": ("austres", "nile")}
-QUICK_LSTM_PARAMS = {"max_iter": 1}
-HALF_TITLES = {"dev": "development half", "report": "report half"}
 
 SPLIT = "split conformal"
 HEAD = "quantile head"
@@ -166,24 +164,7 @@ def parse_args(argv=None):
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--half",
-        choices=("dev", "report"),
-        default="report",
-        help="which half of the series to run (default report)",
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="tiny sizes, for a smoke test"
-    )
-    parser.add_argument(
-        "--threads", type=int, default=1, help="torch threads (0: torch's default)"
-    )
-    parser.add_argument(
-        "--lstm-params",
-        type=json.loads,
-        default={},
-        help="extra StackedLSTMRegressor parameters as a JSON object",
-    )
+    add_protocol_arguments(parser, halves=("dev", "report"), default_half="report")
     return parser.parse_args(argv)
 
 
@@ -519,19 +500,8 @@ def run_half(half, args, lstm_params, seeds):
 
 def main(argv=None):
     args = parse_args(argv)
-    settle_allocator()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    lstm_params = {**(QUICK_LSTM_PARAMS if args.quick else {}), **args.lstm_params}
-    seeds = SEEDS[:1] if args.quick else SEEDS
-    defaults = StackedLSTMRegressor().get_params()
-    print(
-        "StackedLSTMRegressor defaults: "
-        + ", ".join(f"{name}={value!r}" for name, value in sorted(defaults.items()))
-    )
+    lstm_params, seeds = start_protocol(args)
     print(f"Quantile head: loss='quantile', quantiles={QUANTILES}")
-    if lstm_params:
-        print(f"StackedLSTMRegressor extra parameters: {json.dumps(lstm_params)}")
     print()
     run_half(args.half, args, lstm_params, seeds)
     if args.quick:

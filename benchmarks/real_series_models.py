@@ -10,12 +10,14 @@ and ignore those they do not need (``bench_honest.py`` passes a horizon per
 series). Peer packages are imported only when a peer runs.
 """
 
+import json
 import tempfile
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from _common import mae
+import torch
+from _common import mae, settle_allocator
 from real_series_data import (
     HORIZON,
     TEST_POINTS,
@@ -270,3 +272,51 @@ def panel_statsforecast(panel, name):
     return np.stack(
         [statsforecast_forecast(model_class, t, panel.horizon, 1) for t in panel.trains]
     )
+
+
+# ------------------------- the command line of the dev/report protocol ---
+# Shared by bench_honest.py (point forecasts) and bench_intervals.py
+# (intervals), which run the same protocol on the same halves.
+
+PROTOCOL_SEEDS = (0, 1, 2)
+QUICK_SERIES = {"dev": ("airpassengers", "lynx"), "report": ("austres", "nile")}
+QUICK_LSTM_PARAMS = {"max_iter": 1}
+HALF_TITLES = {"dev": "development half", "report": "report half"}
+
+
+def add_protocol_arguments(parser, *, halves, default_half):
+    """The options of both scripts: --half, --quick, --threads, --lstm-params."""
+    parser.add_argument(
+        "--half",
+        choices=halves,
+        default=default_half,
+        help=f"which half of the series to run (default {default_half})",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny sizes, for a smoke test"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch threads (0: torch's default)"
+    )
+    parser.add_argument(
+        "--lstm-params",
+        type=json.loads,
+        default={},
+        help="extra StackedLSTMRegressor parameters as a JSON object",
+    )
+
+
+def start_protocol(args):
+    """Apply --threads and print the LSTM's parameters; the LSTM params and seeds."""
+    settle_allocator()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    lstm_params = {**(QUICK_LSTM_PARAMS if args.quick else {}), **args.lstm_params}
+    defaults = StackedLSTMRegressor().get_params()
+    print(
+        "StackedLSTMRegressor defaults: "
+        + ", ".join(f"{name}={value!r}" for name, value in sorted(defaults.items()))
+    )
+    if lstm_params:
+        print(f"StackedLSTMRegressor extra parameters: {json.dumps(lstm_params)}")
+    return lstm_params, PROTOCOL_SEEDS[:1] if args.quick else PROTOCOL_SEEDS
